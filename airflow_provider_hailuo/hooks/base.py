@@ -1,0 +1,277 @@
+"""The hook shared by the three vendors: connection -> base URL, key, dialect, transports.
+
+Hooks are thin. Everything a vendor does differently lives in its dialect; the hook only reads
+the Airflow connection (sync in workers, async-safe in the triggerer) and hands the dialect's
+HttpRequests to the transports.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, ClassVar
+from urllib.parse import urlparse
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_hailuo.core.models import DownloadLocation, TaskStatus
+from airflow_provider_hailuo.core.request import VideoRequest
+from airflow_provider_hailuo.exceptions import (
+    HailuoAuthenticationError,
+    HailuoConfigurationError,
+    HailuoError,
+)
+from airflow_provider_hailuo.transport.aio import AsyncTransport
+from airflow_provider_hailuo.transport.policy import DEFAULT_POLICY, RetryPolicy
+from airflow_provider_hailuo.transport.sync import SyncTransport
+from airflow_provider_hailuo.transport.urls import is_loopback_host, join_url
+from airflow_provider_hailuo.vendors.base import VendorDialect, require_api_key
+
+log = logging.getLogger(__name__)
+
+#: Task id used by test_connection: a status query for it costs nothing and proves the key.
+PROBE_TASK_ID = "0"
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """What a transport needs. ``headers`` holds the key: never log or serialise this object."""
+
+    vendor: str
+    conn_id: str
+    base_url: str
+    headers: Mapping[str, str] = field(repr=False)
+    extra: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+
+def _truthy(value: object) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"))
+
+
+def resolve_base_url(dialect: VendorDialect, conn_id: str, host: str | None, port: int | None,
+                     schema: str | None, extra: Mapping[str, Any]) -> str:
+    """The connection's host overrides the vendor default; it may carry scheme, port and a path prefix."""
+    if not host or not host.strip():
+        base = dialect.base_url(extra)
+    else:
+        host = host.strip()
+        if "://" not in host:
+            bare = host.split("/", 1)[0].rsplit(":", 1)[0] if not host.startswith("[") else host
+            scheme = "http" if is_loopback_host(bare) else "https"
+            host = f"{scheme}://{host}"
+        parsed = urlparse(host)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise HailuoConfigurationError(
+                f"connection {conn_id!r} has host {host!r}; expected a base URL such as "
+                f"{dialect.default_base_url} or http://127.0.0.1:8089/{dialect.name}.",
+                parameter="host",
+                value=host,
+            )
+        base = host.rstrip("/")
+        if port and parsed.port is None:
+            base = parsed._replace(netloc=f"{parsed.netloc}:{port}").geturl().rstrip("/")
+        if schema and not parsed.path.strip("/"):
+            base = join_url(base, schema)
+    parsed = urlparse(base)
+    if parsed.scheme == "http" and not is_loopback_host(parsed.hostname) and not _truthy(
+        extra.get("allow_insecure_http")
+    ):
+        raise HailuoConfigurationError(
+            f"connection {conn_id!r} points at {base!r} over plain http: the API key would cross the network "
+            "unencrypted. Use https, or set extra allow_insecure_http: true if you accept that.",
+            parameter="host",
+            value=base,
+        )
+    return base
+
+
+class HailuoHook(BaseHook):
+    """Base of MiniMaxHook, DMXAPIHook and ModelverseHook."""
+
+    conn_name_attr = "hailuo_conn_id"
+    default_conn_name: ClassVar[str] = ""
+    conn_type: ClassVar[str] = ""
+    hook_name: ClassVar[str] = ""
+    dialect_class: ClassVar[type[VendorDialect]]
+
+    def __init__(self, hailuo_conn_id: str | None = None, *, retry_policy: RetryPolicy | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hailuo_conn_id = hailuo_conn_id or self.default_conn_name
+        self.retry_policy = retry_policy or DEFAULT_POLICY
+        self.dialect = self.dialect_class()
+
+    @property
+    def vendor(self) -> str:
+        return self.dialect.name
+
+    # -- connection --------------------------------------------------------------------------
+    def _settings_from(self, conn: Any, extra: Mapping[str, Any]) -> ClientSettings:
+        conn_type = getattr(conn, "conn_type", None)
+        if conn_type and conn_type.replace("-", "_") != self.conn_type:
+            raise HailuoConfigurationError(
+                f"connection {self.hailuo_conn_id!r} has conn_type {conn_type!r}, but {type(self).__name__} "
+                f"needs {self.conn_type!r}.",
+                parameter="hailuo_conn_id",
+                value=self.hailuo_conn_id,
+            )
+        api_key = require_api_key(conn.password, self.dialect.display_name, self.hailuo_conn_id)
+        base_url = resolve_base_url(self.dialect, self.hailuo_conn_id, conn.host, conn.port, conn.schema, extra)
+        headers = self.dialect.auth_headers(api_key, extra)
+        return ClientSettings(self.vendor, self.hailuo_conn_id, base_url, headers, dict(extra))
+
+    @cached_property
+    def settings(self) -> ClientSettings:
+        conn = self._get_connection_or_raise()
+        settings = self._settings_from(conn, conn.extra_dejson)
+        _mask(conn.password)
+        return settings
+
+    def _get_connection_or_raise(self) -> Any:
+        try:
+            return self.get_connection(self.hailuo_conn_id)
+        except HailuoError:
+            raise
+        except Exception as exc:
+            if exc.__class__.__name__ in ("AirflowNotFoundException", "ConnectionNotFound"):
+                raise HailuoConfigurationError(
+                    f"connection {self.hailuo_conn_id!r} is not defined. Create it with conn_type "
+                    f"{self.conn_type!r} (API key in the password field), or set AIRFLOW_CONN_"
+                    f"{self.hailuo_conn_id.upper()}.",
+                    parameter="hailuo_conn_id",
+                    value=self.hailuo_conn_id,
+                ) from None
+            raise
+
+    async def aget_settings(self) -> ClientSettings:
+        """Read the connection without blocking the event loop (for triggers)."""
+        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+
+        try:
+            conn = await get_async_connection(self.hailuo_conn_id, hook=self)
+        except Exception as exc:
+            if exc.__class__.__name__ in ("AirflowNotFoundException", "ConnectionNotFound"):
+                raise HailuoConfigurationError(
+                    f"connection {self.hailuo_conn_id!r} is not defined.",
+                    parameter="hailuo_conn_id",
+                    value=self.hailuo_conn_id,
+                ) from None
+            raise
+        extra = await get_async_extra_dejson(conn)
+        settings = self._settings_from(conn, extra)
+        await _amask(conn.password)
+        return settings
+
+    # -- transports --------------------------------------------------------------------------
+    @cached_property
+    def transport(self) -> SyncTransport:
+        settings = self.settings
+        return SyncTransport(settings.base_url, settings.headers, vendor=self.vendor, policy=self.retry_policy)
+
+    def get_conn(self) -> SyncTransport:
+        return self.transport
+
+    async def async_transport(self) -> AsyncTransport:
+        """An AsyncTransport bound to this connection; use it as ``async with``."""
+        settings = await self.aget_settings()
+        return AsyncTransport(settings.base_url, settings.headers, vendor=self.vendor, policy=self.retry_policy)
+
+    # -- API ---------------------------------------------------------------------------------
+    def check_request(self, request: VideoRequest) -> None:
+        """Vendor-specific checks (e.g. a mode the vendor does not sell); no I/O."""
+        self.dialect.check_supported(request)
+
+    def submit(self, request: VideoRequest) -> str:
+        """Submit one generation; returns the vendor task id. Not retried on ambiguous failures."""
+        http_request = self.dialect.build_submit(request)
+        return self.transport.execute(http_request, self.dialect.parse_submit)
+
+    def get_status(self, task_id: str) -> TaskStatus:
+        request = self.dialect.build_status(task_id)
+        return self.transport.execute(request, lambda response: self.dialect.parse_status(response, task_id))
+
+    async def aget_status(self, task_id: str, transport: AsyncTransport) -> TaskStatus:
+        request = self.dialect.build_status(task_id)
+        return await transport.execute(request, lambda response: self.dialect.parse_status(response, task_id))
+
+    def get_download_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation:
+        """A fresh download location: ask every time, signed URLs expire (about 9 h at MiniMax)."""
+        request = self.dialect.build_file_lookup(task_id, file_id)
+        return self.transport.execute(
+            request, lambda response: self.dialect.parse_file_lookup(response, task_id, file_id)
+        )
+
+    def get_content_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation | None:
+        """Where the vendor API itself serves the bytes (MiniMax files/retrieve_content), if anywhere."""
+        return self.dialect.content_location(task_id, file_id)
+
+    @contextmanager
+    def open_download(self, location: DownloadLocation, *, use_backup: bool = False,
+                      start: int = 0) -> Iterator[Any]:
+        """Open a streaming response for a location; the key goes only to the vendor's own API."""
+        if location.content_path:
+            url = join_url(self.settings.base_url, location.content_path)
+            with self.transport.open_stream(url, params=location.content_params, authenticated=True,
+                                            start=start) as response:
+                yield response
+            return
+        signed_url = location.backup_url if use_backup else location.url
+        if not signed_url:
+            raise HailuoConfigurationError("no download URL", parameter="video", value=None)
+        with self.transport.open_stream(signed_url, authenticated=False, start=start) as response:
+            yield response
+
+    def test_connection(self) -> tuple[bool, str]:
+        """One cheap authenticated call: a status query for a task id that does not exist."""
+        try:
+            self.get_status(PROBE_TASK_ID)
+        except HailuoAuthenticationError as exc:
+            return False, f"{self.dialect.display_name} refused the key: {exc}"
+        except HailuoConfigurationError as exc:
+            return False, str(exc)
+        except HailuoError as exc:
+            if getattr(exc, "retryable", False) and getattr(exc, "code", None) is None and (
+                getattr(exc, "http_status", None) is None
+            ):
+                return False, f"{self.dialect.display_name} could not be reached: {exc}"
+            # Any other answer (e.g. "invalid task id") means the key was accepted.
+            return True, f"{self.dialect.display_name} accepted the key ({exc.__class__.__name__} for a probe task)"
+        return True, f"{self.dialect.display_name} accepted the key"
+
+    # -- UI ----------------------------------------------------------------------------------
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        return {
+            "hidden_fields": ["schema", "port", "login"],
+            "relabeling": {"host": "Base URL", "password": "API key"},
+            "placeholders": {
+                "host": f"{cls.dialect_class.default_base_url} (leave empty for the default)",
+                "password": "the vendor API key",
+                "extra": "{}",
+            },
+        }
+
+
+def _mask(secret: str | None) -> None:
+    if not secret:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(secret)
+    except ImportError:  # pragma: no cover - older SDKs
+        pass
+
+
+async def _amask(secret: str | None) -> None:
+    if not secret:
+        return
+    try:
+        from airflow.sdk.log import amask_secret
+
+        await amask_secret(secret)
+    except ImportError:  # pragma: no cover
+        _mask(secret)

@@ -1,0 +1,88 @@
+"""One retry policy for the sync and the async transport, so the two pollers cannot drift apart.
+
+Retried: transient vendor codes (1000, 1001, 1024, 1033), HTTP 5xx/408, connection failures and
+rate limits (1002, 1039, 1041, 2045, HTTP 429), with exponential backoff and full jitter. Rate
+limits get their own, longer backoff and a budget in seconds, because a burst of mapped tasks
+against a 5-per-minute limit must wait minutes, not give up after five quick tries.
+Never retried: authentication, balance, moderation, invalid parameters.
+
+A submit is not idempotent (a repeat may pay for a second video), so after a failure where the
+vendor gave no answer (reset, read timeout, cut body) it is not repeated: only failures the vendor
+answered with an error code, or connections that never opened, are safe to repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from tenacity import RetryCallState
+
+from airflow_provider_hailuo.exceptions import HailuoError, HailuoRateLimitError, HailuoVendorError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    initial_backoff: float = 1.0
+    max_backoff: float = 30.0
+    rate_limit_initial_backoff: float = 5.0
+    rate_limit_max_backoff: float = 60.0
+    #: Seconds a call may spend waiting out rate limits before it gives up.
+    rate_limit_budget: float = 600.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+
+    # -- decisions (plain functions of the error, testable without I/O) ---------------------------
+    def should_retry(self, error: BaseException, *, idempotent: bool, attempt: int, elapsed: float) -> bool:
+        if not isinstance(error, HailuoError) or not error.retryable:
+            return False
+        if not idempotent and not safe_to_repeat(error):
+            return False
+        if isinstance(error, HailuoRateLimitError):
+            return elapsed < self.rate_limit_budget
+        return attempt < self.max_attempts
+
+    def backoff(self, error: BaseException | None, attempt: int) -> float:
+        """Full-jitter exponential backoff (AWS architecture blog), longer for rate limits."""
+        if isinstance(error, HailuoRateLimitError):
+            ceiling = min(self.rate_limit_max_backoff, self.rate_limit_initial_backoff * 2 ** (attempt - 1))
+            return random.uniform(ceiling / 2, ceiling)  # never hammer a rate limit right away
+        ceiling = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)
+
+    # -- tenacity glue --------------------------------------------------------------------------
+    def tenacity_kwargs(self, *, idempotent: bool, what: str) -> dict[str, Any]:
+        def retry(state: RetryCallState) -> bool:
+            error = state.outcome.exception() if state.outcome else None
+            if error is None:
+                return False
+            return self.should_retry(error, idempotent=idempotent, attempt=state.attempt_number,
+                                     elapsed=state.seconds_since_start or 0.0)
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            return self.backoff(error, state.attempt_number)
+
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            delay = state.next_action.sleep if state.next_action else 0.0
+            log.warning("%s: %s; retrying in %.1f s (attempt %d)", what, error, delay, state.attempt_number + 1)
+
+        return {"retry": retry, "wait": wait, "before_sleep": before_sleep, "reraise": True}
+
+
+def safe_to_repeat(error: HailuoError) -> bool:
+    """True when the failed call certainly created nothing at the vendor."""
+    if getattr(error, "not_sent", False):
+        return True
+    if isinstance(error, HailuoVendorError):
+        return error.code is not None or (error.http_status or 0) >= 400
+    return False
+
+
+DEFAULT_POLICY = RetryPolicy()

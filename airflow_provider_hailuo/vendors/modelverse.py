@@ -1,0 +1,123 @@
+"""Modelverse's task API (seed 004): ``/v1/tasks/submit`` and ``/v1/tasks/status``.
+
+The body nests inputs under ``input`` and options under ``parameters``; the key goes raw in
+``Authorization``; statuses are ``Pending``, ``Running``, ``Success``, ``Failure``; the finished
+video is given directly as ``output.urls`` (there is no file id). Errors are HTTP errors, not
+``base_resp`` (a ``base_resp`` is still honoured if one appears). The documents show no
+``subject_reference``, so subject-reference requests are refused before sending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from airflow_provider_hailuo.core.models import DownloadLocation, Mode, TaskState, TaskStatus
+from airflow_provider_hailuo.core.request import VideoRequest
+from airflow_provider_hailuo.exceptions import HailuoProtocolError
+from airflow_provider_hailuo.vendors.base import (
+    HttpRequest,
+    HttpResponse,
+    VendorDialect,
+    as_str_id,
+    check_download_url,
+    map_status_word,
+    optional_int,
+)
+
+
+class ModelverseDialect(VendorDialect):
+    name: ClassVar[str] = "modelverse"
+    display_name: ClassVar[str] = "Modelverse"
+    default_base_url: ClassVar[str] = "https://api.modelverse.cn"
+    supported_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.TEXT, Mode.IMAGE, Mode.FIRST_LAST_FRAME})
+
+    def auth_headers(self, api_key: str, extra: Mapping[str, Any]) -> dict[str, str]:
+        return {"Authorization": api_key}
+
+    def build_submit(self, request: VideoRequest) -> HttpRequest:
+        self.check_supported(request)
+        inputs = {
+            "prompt": request.prompt,
+            "first_frame_image": request.first_frame_image,
+            "last_frame_image": request.last_frame_image,
+        }
+        parameters = {
+            "duration": request.duration,
+            "resolution": request.resolution,
+            "prompt_optimizer": request.prompt_optimizer,
+            "fast_pretreatment": request.fast_pretreatment,
+            "aigc_watermark": request.aigc_watermark,
+        }
+        body: dict[str, Any] = {
+            "model": request.model,
+            "input": {k: v for k, v in inputs.items() if v is not None},
+        }
+        sent_parameters = {k: v for k, v in parameters.items() if v is not None}
+        if sent_parameters:
+            body["parameters"] = sent_parameters
+        return HttpRequest("POST", "/v1/tasks/submit", "submit", json=body, idempotent=False)
+
+    def parse_submit(self, response: HttpResponse) -> str:
+        data = self.decode_json(response, "submit")
+        self.check_base_resp(data, response, "submit")
+        output = data.get("output")
+        task_id = output.get("task_id") if isinstance(output, Mapping) else data.get("task_id")
+        return as_str_id(task_id, self.name, "output.task_id")
+
+    def build_status(self, task_id: str) -> HttpRequest:
+        return HttpRequest("GET", "/v1/tasks/status", "status", params={"task_id": task_id})
+
+    def parse_status(self, response: HttpResponse, task_id: str) -> TaskStatus:
+        data = self.decode_json(response, "status", task_id)
+        self.check_base_resp(data, response, "status", task_id)
+        output = data.get("output")
+        if not isinstance(output, Mapping):
+            raise self.error(HailuoProtocolError, "status answer has no 'output' object", response,
+                             task_id=task_id, retryable=True)
+        raw = output.get("task_status")
+        state = map_status_word(raw)
+        if state is None:
+            raise self.error(HailuoProtocolError, f"status answer has an unknown task_status {raw!r}",
+                             response, task_id=task_id)
+        urls = output.get("urls") or []
+        if not isinstance(urls, list):
+            raise self.error(HailuoProtocolError, "output.urls is not a list", response, task_id=task_id)
+        video_url = None
+        if state is TaskState.SUCCEEDED:
+            if not urls:
+                raise self.error(HailuoProtocolError, "task_status is Success but output.urls is empty",
+                                 response, task_id=task_id, retryable=True)
+            video_url = check_download_url(urls[0], self.name, "output.urls[0]")
+        usage = data.get("usage") if isinstance(data.get("usage"), Mapping) else {}
+        error_message = None
+        if state is TaskState.FAILED:
+            error_message = str(output.get("error_message") or "the vendor gave no reason")
+        return TaskStatus(
+            vendor=self.name,
+            task_id=str(output.get("task_id") or task_id),
+            state=state,
+            raw_status=str(raw),
+            video_url=video_url,
+            duration=optional_int((usage or {}).get("duration")),
+            error_message=error_message,
+            trace_id=self.trace_id(response, data),
+        )
+
+    def build_file_lookup(self, task_id: str | None, file_id: str | None) -> HttpRequest:
+        # No files API: the status answer carries fresh URLs, so asking again is the lookup.
+        if not task_id:
+            raise HailuoProtocolError("Modelverse needs the video_task_id to find the video", vendor=self.name)
+        return self.build_status(task_id)
+
+    def parse_file_lookup(self, response: HttpResponse, task_id: str | None,
+                          file_id: str | None) -> DownloadLocation:
+        status = self.parse_status(response, task_id or "")
+        if status.state is not TaskState.SUCCEEDED:
+            raise self.error(HailuoProtocolError,
+                             f"task is {status.raw_status}, not Success: no video to download yet",
+                             response, task_id=task_id)
+        data = self.decode_json(response, "status", task_id)
+        urls = data["output"].get("urls") or []
+        backup = check_download_url(urls[1], self.name, "output.urls[1]") if len(urls) > 1 else None
+        return DownloadLocation(url=status.video_url, backup_url=backup)
