@@ -66,4 +66,6 @@ async def aget_hook(conn_id: str, **kwargs: object) -> HailuoHook:
                 f"connection {conn_id!r} is not defined.", parameter="hailuo_conn_id", value=conn_id
             ) from None
         raise
-    return hook_class_for_conn_type(conn.conn_type, conn_id)(conn_id, **kwargs)  # type: ignore[arg-type]
+    hook = hook_class_for_conn_type(conn.conn_type, conn_id)(conn_id, **kwargs)  # type: ignore[arg-type]
+    hook.__dict__["_prefetched_connection"] = conn  # aget_settings reuses it: one lookup per trigger run
+    return hook

@@ -150,8 +150,10 @@ class HailuoHook(BaseHook):
         """Read the connection without blocking the event loop (for triggers)."""
         from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 
+        conn = self.__dict__.pop("_prefetched_connection", None)
         try:
-            conn = await get_async_connection(self.hailuo_conn_id, hook=self)
+            if conn is None:
+                conn = await get_async_connection(self.hailuo_conn_id, hook=self)
         except Exception as exc:
             if exc.__class__.__name__ in ("AirflowNotFoundException", "ConnectionNotFound"):
                 raise HailuoConfigurationError(
