@@ -1,0 +1,187 @@
+"""Video bytes served by the emulator.
+
+* Real MP4s: H.264 (libx264, yuv420p) rendered with PyAV, imported lazily. They are cached on
+  disk by (width, height, duration) so that a size is rendered once per cache directory.
+* Synthetic videos: ``synthetic_video_chunks`` produces an N-byte file (an ``ftyp`` box, then an
+  ``mdat`` box filled with a deterministic pattern) chunk by chunk, never whole in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+RENDER_VERSION = 1
+FPS = 8
+DEFAULT_CHUNK_SIZE = 256 * 1024
+_BLOCK = 64 * 1024
+
+# ``ftyp`` box: size 32, major brand isom, minor version 0x200, four compatible brands.
+_FTYP = (32).to_bytes(4, "big") + b"ftyp" + b"isom" + (0x200).to_bytes(4, "big") + b"isomiso2avc1mp41"
+_PATTERN = hashlib.shake_256(b"hailuo-emulator synthetic video").digest(_BLOCK)
+
+
+def _synthetic_header(size: int) -> bytes:
+    payload = size - len(_FTYP)
+    if payload - 8 < 0xFFFFFFFF:
+        return _FTYP + max(payload, 0).to_bytes(4, "big") + b"mdat"
+    # 64-bit box: size field 1, then the largesize after the type
+    return _FTYP + (1).to_bytes(4, "big") + b"mdat" + payload.to_bytes(8, "big")
+
+
+def _synthetic_block(index: int) -> bytes:
+    # Each 64 KiB block of the payload starts with its index, so a misplaced block is detected.
+    return index.to_bytes(8, "big") + _PATTERN[8:]
+
+
+def _synthetic_pieces(size: int, start: int, end: int) -> Iterator[bytes | memoryview]:
+    header = _synthetic_header(size)
+    position = start
+    if position < len(header):
+        piece = header[position : min(end, len(header))]
+        position += len(piece)
+        yield piece
+    while position < end:
+        offset = position - len(header)
+        index, within = divmod(offset, _BLOCK)
+        take = min(_BLOCK - within, end - position)
+        yield memoryview(_synthetic_block(index))[within : within + take]
+        position += take
+
+
+def synthetic_video_chunks(
+    size: int, chunk_size: int = DEFAULT_CHUNK_SIZE, *, start: int = 0, end: int | None = None
+) -> Iterator[bytes]:
+    """Yield the bytes ``[start, end)`` of the ``size``-byte synthetic video, ``chunk_size`` at a time.
+
+    The full file (``start=0``) begins with a valid ``ftyp`` box (``....ftypisom....``) followed by
+    an ``mdat`` box whose payload is a deterministic pattern. The emulator streams exactly these
+    chunks, so ``hashlib.sha256(b"".join(synthetic_video_chunks(n)))`` is the served file's hash.
+    """
+    if size < 0:
+        raise ValueError("size must be >= 0")
+    if chunk_size <= 0:
+        raise ValueError("chunk_size must be > 0")
+    end = size if end is None else min(end, size)
+    start = max(0, start)
+    buffer = bytearray()
+    for piece in _synthetic_pieces(size, start, end):
+        buffer += piece
+        while len(buffer) >= chunk_size:
+            yield bytes(buffer[:chunk_size])
+            del buffer[:chunk_size]
+    if buffer:
+        yield bytes(buffer)
+
+
+def synthetic_video_sha256(size: int) -> str:
+    digest = hashlib.sha256()
+    for chunk in synthetic_video_chunks(size, 1024 * 1024):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def default_cache_dir() -> Path:
+    """A per-user cache directory under the system temp dir, reused between runs."""
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    path = Path(tempfile.gettempdir()) / f"hailuo-emulator-videos-{uid}"
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        info = path.stat()
+        if (hasattr(os, "getuid") and info.st_uid != uid) or path.is_symlink():
+            raise PermissionError(f"{path} is not owned by this user")
+    except OSError:
+        return Path(tempfile.mkdtemp(prefix="hailuo-emulator-videos-"))
+    return path
+
+
+class VideoRenderError(RuntimeError):
+    pass
+
+
+class VideoCache:
+    """Renders MP4s on demand and keeps them on disk; thread-safe."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[int, int, int], threading.Lock] = {}
+
+    def path_for(self, width: int, height: int, duration: int) -> Path:
+        return self.directory / f"hailuo-emu-v{RENDER_VERSION}-{width}x{height}-{duration}s.mp4"
+
+    def cached(self, width: int, height: int, duration: int) -> Path | None:
+        path = self.path_for(width, height, duration)
+        return path if path.is_file() and path.stat().st_size > 0 else None
+
+    def get(self, width: int, height: int, duration: int) -> Path:
+        """Return the MP4's path, rendering it first when it is not cached (blocking)."""
+        key = (width, height, duration)
+        path = self.cached(*key)
+        if path is not None:
+            return path
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            path = self.cached(*key)
+            if path is not None:
+                return path
+            target = self.path_for(*key)
+            fd, temp_name = tempfile.mkstemp(prefix=target.stem + ".", suffix=".part.mp4", dir=self.directory)
+            os.close(fd)
+            try:
+                render_mp4(temp_name, width, height, duration)
+                os.replace(temp_name, target)
+            finally:
+                if os.path.exists(temp_name):
+                    os.unlink(temp_name)
+            return target
+
+
+def render_mp4(path: str, width: int, height: int, duration: int, fps: int = FPS) -> None:
+    """Write a simple H.264 MP4: a gradient background with a bar sweeping across it."""
+    try:
+        import av
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise VideoRenderError("rendering MP4s needs PyAV: pip install 'airflow-provider-hailuo[emulator]'") from exc
+    if width % 2 or height % 2:
+        raise VideoRenderError(f"yuv420p needs even sizes, got {width}x{height}")
+    frames = max(1, int(round(duration * fps)))
+    container = av.open(path, mode="w", format="mp4", options={"movflags": "+faststart"})
+    try:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width = width
+        stream.height = height
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "32"}
+        probe = av.VideoFrame(width, height, "yuv420p")
+        line = probe.planes[0].line_size
+        # horizontal luma gradient, padded to the plane's line size
+        base_row = bytearray(16 + (160 * x) // max(1, width - 1) for x in range(width))
+        base_row += bytes(line - width)
+        bar_width = max(2, width // 12)
+        hue = (width * 7 + height * 13 + duration * 31) % 200
+        u_data = bytes([28 + hue // 2]) * probe.planes[1].buffer_size
+        v_data = bytes([228 - hue // 2]) * probe.planes[2].buffer_size
+        for index in range(frames):
+            # a fresh frame each time: the encoder may keep a reference to a frame it was given
+            frame = av.VideoFrame(width, height, "yuv420p")
+            y_plane, u_plane, v_plane = frame.planes
+            row = bytearray(base_row)
+            left = (index * (width - bar_width)) // max(1, frames - 1)
+            row[left : left + bar_width] = b"\xeb" * bar_width
+            y_plane.update((bytes(row) * height)[: y_plane.buffer_size])
+            u_plane.update(u_data)
+            v_plane.update(v_data)
+            frame.pts = index
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    finally:
+        container.close()
