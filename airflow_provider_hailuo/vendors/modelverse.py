@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from airflow_provider_hailuo.core.models import DownloadLocation, Mode, TaskState, TaskStatus
 from airflow_provider_hailuo.core.request import VideoRequest
-from airflow_provider_hailuo.exceptions import HailuoProtocolError
+from airflow_provider_hailuo.exceptions import HailuoInvalidRequestError, HailuoProtocolError
 from airflow_provider_hailuo.vendors.base import (
     HttpRequest,
     HttpResponse,
@@ -32,8 +32,30 @@ class ModelverseDialect(VendorDialect):
     default_base_url: ClassVar[str] = "https://api.modelverse.cn"
     supported_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.TEXT, Mode.IMAGE, Mode.FIRST_LAST_FRAME})
 
+    #: Seed 004 documents the Hailuo models only, and ``input.prompt`` as required in every mode.
+    supported_models: ClassVar[frozenset[str]] = frozenset(
+        {"MiniMax-Hailuo-2.3", "MiniMax-Hailuo-2.3-Fast", "MiniMax-Hailuo-02"}
+    )
+
     def auth_headers(self, api_key: str, extra: Mapping[str, Any]) -> dict[str, str]:
         return {"Authorization": api_key}
+
+    def check_supported(self, request: VideoRequest) -> None:
+        super().check_supported(request)
+        if request.model not in self.supported_models:
+            raise HailuoInvalidRequestError(
+                f"model {request.model!r} is not sold through Modelverse's task API; allowed there: "
+                f"{', '.join(sorted(self.supported_models))}.",
+                parameter="model",
+                value=request.model,
+            )
+        if not request.prompt:
+            raise HailuoInvalidRequestError(
+                "prompt is required by Modelverse in every mode (input.prompt is mandatory in its API); "
+                f"got {request.prompt!r}.",
+                parameter="prompt",
+                value=request.prompt,
+            )
 
     def build_submit(self, request: VideoRequest) -> HttpRequest:
         self.check_supported(request)

@@ -82,6 +82,17 @@ def test_modelverse_refuses_subject_reference_before_sending() -> None:
         ModelverseDialect().build_submit(REQUESTS[Mode.SUBJECT_REFERENCE])
 
 
+def test_modelverse_requires_prompt_and_hailuo_models() -> None:
+    image_only = VideoRequest.build(model="MiniMax-Hailuo-02", first_frame_image=IMG)
+    with pytest.raises(HailuoInvalidRequestError) as info:
+        ModelverseDialect().build_submit(image_only)
+    assert info.value.parameter == "prompt"
+    MiniMaxDialect().build_submit(image_only)  # MiniMax takes an image without a prompt
+    with pytest.raises(HailuoInvalidRequestError) as info:
+        ModelverseDialect().build_submit(VideoRequest.build(model="T2V-01", prompt="x"))
+    assert info.value.parameter == "model"
+
+
 def test_status_and_file_requests() -> None:
     assert MiniMaxDialect().build_status("42").params == {"task_id": "42"}
     assert MiniMaxDialect().build_status("42").path == "/v1/query/video_generation"
