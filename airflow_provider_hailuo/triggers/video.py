@@ -1,0 +1,139 @@
+"""``HailuoVideoTrigger``: waits in the triggerer for one vendor video task to end.
+
+It only reads: it never submits, so two triggerers running the same trigger (HA, a restart)
+cost two status queries and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+# The hooks (aiohttp, tenacity, the vendor dialects) are imported with the trigger class rather
+# than on the first poll, where a first import would block the triggerer's event loop. Operators
+# import this module only when they defer, so DAG parsing does not pay for it.
+from airflow_provider_hailuo import hooks
+from airflow_provider_hailuo.exceptions import HailuoError
+from airflow_provider_hailuo.hooks import dmxapi as _dmxapi  # noqa: F401
+from airflow_provider_hailuo.hooks import minimax as _minimax  # noqa: F401
+from airflow_provider_hailuo.hooks import modelverse as _modelverse  # noqa: F401
+from airflow_provider_hailuo.operators._common import (
+    DEFAULT_INITIAL_DELAY,
+    DEFAULT_MAX_TRANSIENT_ERRORS,
+    DEFAULT_POLL_INTERVAL,
+    StatusPoller,
+    as_seconds,
+    deadline_to_epoch,
+    event_for_error,
+    random_jitter,
+)
+
+CLASSPATH = "airflow_provider_hailuo.triggers.video.HailuoVideoTrigger"
+
+
+class HailuoVideoTrigger(BaseTrigger):
+    """Poll one vendor task until it succeeds, fails or the absolute ``deadline`` passes.
+
+    :param hailuo_conn_id: the connection (any of the three Hailuo conn types), read with the
+        async-safe API when the trigger runs.
+    :param video_task_id: the vendor's task id.
+    :param deadline: absolute deadline, epoch seconds (or an ISO 8601 string). Absolute, so a
+        triggerer restart does not extend the wait; at the deadline the trigger sends a ``timeout``
+        event instead of being killed, so the task can say which vendor task is still running.
+    :param poll_interval: seconds between status queries, growing by 20 % a poll up to twice this
+        (plus or minus 10 % jitter). Default 15 s: fits a 1 to 5 minute generation and keeps one task
+        at about 4 queries a minute, within the vendors' per-minute limits.
+    :param initial_delay: seconds before the first query. Default 30 s: no clip is ready sooner.
+    :param max_transient_errors: failed polls in a row worth waiting out (beyond the retries the
+        transport already does inside each poll) before the trigger gives up with an ``error`` event.
+
+    It yields exactly one event, a JSON dict: ``{"status": "success"|"failed"|"timeout"|"error",
+    "video_task_id", "vendor", "message", "error_class", "code", "trace_id", "task_status"}``
+    (``task_status`` is ``TaskStatus.to_dict()`` or None). Its serialised kwargs hold only the
+    connection id, the task id, the deadline and the poll settings: never a key or a header.
+    """
+
+    def __init__(
+        self,
+        *,
+        hailuo_conn_id: str,
+        video_task_id: str,
+        deadline: float | str,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        initial_delay: float = DEFAULT_INITIAL_DELAY,
+        max_transient_errors: int = DEFAULT_MAX_TRANSIENT_ERRORS,
+    ) -> None:
+        super().__init__()
+        # No I/O here: the operator builds this in the worker, the triggerer rebuilds it from kwargs.
+        self.hailuo_conn_id = hailuo_conn_id
+        self.video_task_id = str(video_task_id)
+        self.deadline = deadline_to_epoch(deadline)
+        self.poll_interval = as_seconds(poll_interval, "poll_interval")
+        self.initial_delay = as_seconds(initial_delay, "initial_delay", allow_zero=True)
+        self.max_transient_errors = int(max_transient_errors)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            CLASSPATH,
+            {
+                "hailuo_conn_id": self.hailuo_conn_id,
+                "video_task_id": self.video_task_id,
+                "deadline": self.deadline,
+                "poll_interval": self.poll_interval,
+                "initial_delay": self.initial_delay,
+                "max_transient_errors": self.max_transient_errors,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        event = await self._wait()
+        yield TriggerEvent(event)
+
+    async def _wait(self) -> dict[str, Any]:
+        """Everything up to the one event; the HTTP session is closed before the event is sent."""
+        vendor: str | None = None
+        try:
+            hook = await hooks.aget_hook(self.hailuo_conn_id)
+            vendor = hook.vendor
+            poller = StatusPoller(
+                video_task_id=self.video_task_id, vendor=vendor, deadline=self.deadline,
+                poll_interval=self.poll_interval, max_transient_errors=self.max_transient_errors, log=self.log,
+            )
+            self.log.info(
+                "Waiting for %s video task %s (connection %s): first query in %.3g s, then every %.3g s or more",
+                vendor, self.video_task_id, self.hailuo_conn_id,
+                poller.first_delay(self.initial_delay, time.time()), self.poll_interval,
+            )
+            # One HTTP session for the whole wait, not one per poll.
+            async with await hook.async_transport() as transport:
+                await asyncio.sleep(poller.first_delay(self.initial_delay, time.time()))
+                while True:
+                    try:
+                        status = await hook.aget_status(self.video_task_id, transport)
+                    except HailuoError as exc:
+                        event = poller.on_error(exc)
+                    else:
+                        event = poller.on_status(status)
+                    if event is not None:
+                        return event
+                    delay = poller.next_delay(time.time(), random_jitter())
+                    if delay is None:
+                        return poller.timeout_event()
+                    await asyncio.sleep(delay)
+        except Exception as exc:  # configuration errors, bugs: still exactly one event, never a crash
+            if isinstance(exc, HailuoError):
+                self.log.error("Waiting for video task %s failed: %s", self.video_task_id, exc)
+            else:
+                self.log.exception("Waiting for video task %s failed", self.video_task_id)
+            return event_for_error(exc, self.video_task_id, vendor)
+
+    async def on_kill(self) -> None:
+        self.log.warning(
+            "The Hailuo video APIs (v1) have no cancel call: video task %s keeps running at the vendor "
+            "and is charged if it succeeds.",
+            self.video_task_id,
+        )
