@@ -1,0 +1,328 @@
+"""Benchmark HailuoToObjectStorageOperator: throughput and peak memory, 50 MB and 500 MB videos.
+
+    .venv/bin/python benchmarks/transfer.py [--sizes 50,500] [--repeat 5]
+
+The orchestrating process starts the vendor emulator (synthetic videos of the given sizes) and a
+moto S3 server, both in threads, and creates one finished vendor task per size. Every measured
+case then runs in a fresh subprocess, so each peak is clean and nothing is shared:
+
+* ``plain``  a plain chunked ``requests`` download (``iter_content``, 1 MiB) to a local file: the
+             throughput baseline;
+* ``fsync``  the same, then ``fdatasync``: what a download costs when the bytes must be on disk
+             before it reports success, as the operator's are (information only);
+* ``naive``  ``requests.get(url).content`` written to a file: the whole body in memory (the
+             ``HttpToS3Operator`` anti-pattern), for contrast;
+* ``file``   the operator to ``file://`` (fresh URL lookup, staged write, sha256, fsync, rename,
+             sidecar);
+* ``s3``     the operator to ``s3://`` on the moto server (multipart upload, server-side copy).
+
+Peak memory is measured two ways in the worker: ``tracemalloc`` (Python allocations) and the
+kernel's high-water mark ``VmHWM`` (reset through ``/proc/self/clear_refs`` just before the run),
+reported as the growth over the resident size measured right before the run.
+
+Exit status 1 when the operator to ``file://`` is slower than 0.8x the plain chunked download,
+or when its peak memory (either measure, ``file`` or ``s3``) differs by 32 MB or more between the
+smallest and the largest size: memory must stay flat whatever the video size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+MB = 1_000_000
+MIB = 1024 * 1024
+API_KEY = "sk-benchmark-key"
+HAILUO_CONN = "hailuo_bench"
+BUCKET = "bench"
+MIN_THROUGHPUT_RATIO = 0.8
+MAX_MEMORY_SPREAD = 32 * MB
+CASES = ("plain", "fsync", "naive", "file", "s3")
+#: The throughput comparison (plain vs file://) takes the best of several runs, interleaved, because
+#: a shared machine is noisy; memory is the largest peak seen.
+REPEATED_CASES = ("plain", "fsync", "file")
+
+
+# -- worker (one measured case per process) ------------------------------------------------------
+def _proc_status(field: str) -> int | None:
+    """A ``/proc/self/status`` memory field in bytes (Linux), else None."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux >= 4.0); False where not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _plain(url: str, target: Path, *, sync: bool = False) -> int:
+    import requests
+
+    size = 0
+    with requests.get(url, stream=True, timeout=(10, 60)) as response, target.open("wb") as handle:
+        response.raise_for_status()
+        for chunk in response.iter_content(chunk_size=MIB):
+            handle.write(chunk)
+            size += len(chunk)
+        if sync:
+            handle.flush()
+            os.fdatasync(handle.fileno())
+    return size
+
+
+def _naive(url: str, target: Path) -> int:
+    import requests
+
+    body = requests.get(url, timeout=(10, 60)).content
+    target.write_bytes(body)
+    return len(body)
+
+
+def _operator(video: dict[str, Any], dest: str, dest_conn_id: str | None) -> int:
+    from airflow_provider_hailuo.transfers.object_storage import HailuoToObjectStorageOperator
+
+    op = HailuoToObjectStorageOperator(task_id="bench", hailuo_conn_id=HAILUO_CONN, video=video, dest=dest,
+                                       dest_conn_id=dest_conn_id, overwrite=True)
+    return int(op.execute({})["size"])  # type: ignore[arg-type]
+
+
+def worker(spec: dict[str, Any]) -> dict[str, Any]:
+    case, workdir = spec["case"], Path(spec["workdir"])
+    # Warm up: everything the case imports is loaded before the baseline is taken.
+    import requests  # noqa: F401
+
+    if case in ("file", "s3"):
+        # One-time costs a task pays once per process, not per byte: imports (the hook layer loads
+        # aiohttp) and Airflow's connection lookup (secrets backends, configuration).
+        from airflow_provider_hailuo.hooks import get_hook
+
+        get_hook(HAILUO_CONN).settings  # noqa: B018
+        from airflow_provider_hailuo.transfers import download, storage  # noqa: F401
+        from airflow_provider_hailuo.transfers.object_storage import HailuoToObjectStorageOperator  # noqa: F401
+
+        if case == "s3":
+            from airflow_provider_hailuo.transfers.paths import parse_destination
+
+            storage.filesystem_for(parse_destination(spec["dest"], spec["dest_conn_id"]))
+    target = workdir / f"{case}-{spec['size']}.mp4"
+    rss_before = _proc_status("VmRSS")
+    peak_reset = _reset_peak_rss()
+    tracemalloc.start()
+    started = time.perf_counter()
+    if case in ("plain", "fsync"):
+        size = _plain(spec["url"], target, sync=case == "fsync")
+    elif case == "naive":
+        size = _naive(spec["url"], target)
+    else:
+        size = _operator(spec["video"], spec["dest"], spec.get("dest_conn_id"))
+    seconds = time.perf_counter() - started
+    _, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    hwm = _proc_status("VmHWM")
+    rss_delta = hwm - rss_before if (peak_reset and hwm is not None and rss_before is not None) else None
+    return {"case": case, "size": size, "seconds": seconds, "traced_peak": traced_peak, "rss_peak_delta": rss_delta}
+
+
+# -- orchestrator ----------------------------------------------------------------------------
+def _finished_video(conn_id: str) -> dict[str, Any]:
+    from airflow_provider_hailuo.core import VideoRequest
+    from airflow_provider_hailuo.core.models import VideoResult
+    from airflow_provider_hailuo.hooks import get_hook
+
+    hook = get_hook(conn_id)
+    task_id = hook.submit(VideoRequest.build(model="MiniMax-Hailuo-2.3", prompt="benchmark"))
+    while not (status := hook.get_status(task_id)).state.is_terminal:
+        time.sleep(0.05)
+    return VideoResult.from_status(status, model="MiniMax-Hailuo-2.3", prompt="benchmark").to_dict()
+
+
+def _run_worker(spec: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(spec)],
+        env=env, capture_output=True, text=True, timeout=1800, check=False, cwd=str(REPO),
+    )
+    for line in reversed(out.stdout.splitlines()):
+        if line.startswith("RESULT "):
+            return dict(json.loads(line[len("RESULT "):]))
+    sys.stderr.write(out.stdout[-4000:] + out.stderr[-4000:])
+    raise SystemExit(f"worker {spec['case']} ({spec['size']} bytes) failed with exit status {out.returncode}")
+
+
+def _mib(value: int | None) -> str:
+    return "n/a" if value is None else f"{value / MIB:8.1f}"
+
+
+def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    best = dict(min(runs, key=lambda run: run["seconds"]))
+    for measure in ("traced_peak", "rss_peak_delta"):
+        values = [run[measure] for run in runs if run[measure] is not None]
+        best[measure] = max(values) if values else None
+    best["runs"] = len(runs)
+    return best
+
+
+def orchestrate(sizes_mb: list[int], repeat: int) -> int:
+    home = Path(tempfile.mkdtemp(prefix="hailuo-bench-home-"))
+    workdir = Path(tempfile.mkdtemp(prefix="hailuo-bench-out-"))
+    os.environ.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+    })
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from airflow_provider_hailuo.emulator import EmulatorServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    emulator = EmulatorServer(api_key=API_KEY, generation_seconds=0.2).start()
+    with __import__("socket").socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        moto_port = sock.getsockname()[1]
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+    moto.start()
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    aws_conn = "aws_bench"
+    env = dict(os.environ)
+    env[f"AIRFLOW_CONN_{HAILUO_CONN.upper()}"] = json.dumps(
+        {"conn_type": "hailuo_minimax", "host": emulator.base_url("minimax"), "password": API_KEY})
+    env[f"AIRFLOW_CONN_{aws_conn.upper()}"] = json.dumps(
+        {"conn_type": "aws", "login": "bench", "password": "bench",
+         "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}})
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    os.environ.update({key: value for key, value in env.items() if key.startswith("AIRFLOW_CONN_")})
+    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="bench",
+                      aws_secret_access_key="bench", region_name="us-east-1")  # noqa: S106 - moto's dummy keys
+    s3.create_bucket(Bucket=BUCKET)
+
+    results: list[dict[str, Any]] = []
+    try:
+        for size_mb in sizes_mb:
+            size = size_mb * MB
+            emulator.configure(synthetic_video_bytes=size)
+            video = _finished_video(HAILUO_CONN)
+            from airflow_provider_hailuo.hooks import get_hook
+
+            url = get_hook(HAILUO_CONN).get_download_location(video["video_task_id"], video["file_id"]).url
+            runs: dict[str, list[dict[str, Any]]] = {case: [] for case in CASES}
+            for round_number in range(repeat):
+                for case in CASES:
+                    if round_number and case not in REPEATED_CASES:
+                        continue
+                    spec: dict[str, Any] = {"case": case, "size": size, "workdir": str(workdir), "url": url,
+                                            "video": video}
+                    if case == "file":
+                        spec["dest"] = f"file://{workdir}/operator-{size_mb}MB.mp4"
+                    elif case == "s3":
+                        spec["dest"], spec["dest_conn_id"] = f"s3://{BUCKET}/hailuo/{size_mb}MB.mp4", aws_conn
+                    result = _run_worker(spec, env)
+                    if result["size"] != size:
+                        raise SystemExit(f"{case}: transferred {result['size']} bytes, expected {size}")
+                    runs[case].append(result)
+                    print(f"  {size_mb:>4} MB {case:<5} {result['seconds']:7.2f} s", file=sys.stderr, flush=True)
+                    for leftover in workdir.glob("*.mp4*"):
+                        leftover.unlink()
+                    if case == "s3":
+                        for key in (f"hailuo/{size_mb}MB.mp4", f"hailuo/{size_mb}MB.mp4.json"):
+                            s3.delete_object(Bucket=BUCKET, Key=key)
+            for case in CASES:
+                results.append({**_best(runs[case]), "size_mb": size_mb})
+    finally:
+        moto.stop()
+        emulator.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+    return report(results, sizes_mb)
+
+
+def _load() -> str:
+    try:
+        with open("/proc/loadavg") as handle:
+            return " ".join(handle.read().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def report(results: list[dict[str, Any]], sizes_mb: list[int]) -> int:
+    by = {(r["size_mb"], r["case"]): r for r in results}
+    print()
+    print(f"{os.cpu_count()} CPUs, load average {_load()} (1, 5, 15 min) at the end; MB = 10^6 bytes")
+    print(f"{'size':>7} {'target':<11} {'runs':>4} {'seconds':>8} {'MB/s':>8} {'vs plain':>9} "
+          f"{'tracemalloc peak MiB':>21} {'RSS peak delta MiB':>19}")
+    for r in results:
+        plain = by[(r["size_mb"], "plain")]
+        rate = r["size"] / MB / r["seconds"]
+        ratio = plain["seconds"] / r["seconds"]
+        label = {"plain": "plain", "fsync": "plain+fsync", "naive": "naive", "file": "file://", "s3": "s3://"}[r["case"]]
+        print(f"{r['size_mb']:>4} MB {label:<11} {r['runs']:>4} {r['seconds']:8.2f} {rate:8.1f} {ratio:8.2f}x "
+              f"{_mib(r['traced_peak']):>21} {_mib(r['rss_peak_delta']):>19}")
+    failures: list[str] = []
+    for size_mb in sizes_mb:
+        durable = by[(size_mb, "fsync")]["seconds"] / by[(size_mb, "file")]["seconds"]
+        print(f"{size_mb} MB to file:// vs plain+fsync (same durability): {durable:.2f}x")
+        ratio = by[(size_mb, "plain")]["seconds"] / by[(size_mb, "file")]["seconds"]
+        if ratio < MIN_THROUGHPUT_RATIO:
+            failures.append(f"{size_mb} MB to file:// runs at {ratio:.2f}x the plain chunked download "
+                            f"(minimum {MIN_THROUGHPUT_RATIO}x)")
+    small, large = min(sizes_mb), max(sizes_mb)
+    if small != large:
+        for case in ("file", "s3"):
+            for measure in ("traced_peak", "rss_peak_delta"):
+                low, high = by[(small, case)][measure], by[(large, case)][measure]
+                if low is None or high is None:
+                    continue
+                spread = abs(high - low)
+                print(f"peak memory spread {case:<4} {measure:<15} {small} MB vs {large} MB: {spread / MB:6.1f} MB")
+                if spread >= MAX_MEMORY_SPREAD:
+                    failures.append(f"{case} {measure}: {small} MB vs {large} MB differ by {spread / MB:.1f} MB "
+                                    f"(limit {MAX_MEMORY_SPREAD / MB:.0f} MB)")
+    print()
+    if failures:
+        print("FAIL: " + "; ".join(failures))
+        return 1
+    print(f"OK: file:// throughput >= {MIN_THROUGHPUT_RATIO}x plain chunked download; peak memory flat "
+          f"(< {MAX_MEMORY_SPREAD / MB:.0f} MB apart) from {small} MB to {large} MB")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--sizes", default="50,500", help="video sizes in MB, comma-separated (default 50,500)")
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="runs of the plain and file:// cases per size; the best time counts (default 5)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print("RESULT " + json.dumps(worker(json.loads(args.worker))), flush=True)
+        return 0
+    sizes = sorted({int(part) for part in args.sizes.split(",") if part.strip()})
+    return orchestrate(sizes, max(1, args.repeat))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
