@@ -1,12 +1,11 @@
 # One virtual environment, built from nothing by the targets that need it.
 PYTHON ?= python3
 VENV ?= .venv
-AIRFLOW_VERSION ?= 3.3.2
 BIN := $(VENV)/bin
 
 .PHONY: install test lint clean
 
-$(BIN)/.installed: pyproject.toml Makefile
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev,amazon,emulator]" -c constraints.txt
@@ -23,3 +22,12 @@ test: lint
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The one-command demo (README, first line): venv, emulator, Airflow home under .demo/, the
+# hailuo_daily_content DAG end to end, verified MP4s. scripts/demo.sh documents the options.
+.PHONY: demo demo-clean
+demo:
+	bash scripts/demo.sh
+
+demo-clean:
+	rm -rf .demo

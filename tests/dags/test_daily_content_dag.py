@@ -1,0 +1,189 @@
+"""The demo's DAG, ``hailuo_daily_content``, end to end against the emulator with ``dag.test()``.
+
+The manifest must list every prompt, in order, with a stored MP4 that is really there: its
+sha256 equals the manifest's, it starts with an ``ftyp`` box and PyAV reads the size and length
+the manifest claims. Also: where the prompts come from (param > Variable > file), and the
+asset-scheduled catalog DAG checking the videos the run announced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DAGS = REPO / "dags"
+DAG_ID = "hailuo_daily_content"
+
+PROMPTS = [
+    "A red kite dancing above a windy beach, slow motion",
+    {"slug": "Harbour at Dawn!", "prompt": "Fishing boats leave a misty harbour at dawn, gulls overhead",
+     "model": "MiniMax-Hailuo-02", "duration": 10, "resolution": "768P"},
+]
+
+
+def _local(uri: str) -> Path:
+    parts = urlsplit(uri)
+    assert parts.scheme == "file", uri
+    return Path(unquote(parts.path))
+
+
+@pytest.fixture
+def dags_module_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the demo sets: fast polling for the emulator, no retries; dags/ as the DAGs folder."""
+    from airflow import settings
+
+    monkeypatch.setenv("HAILUO_POLL_INTERVAL", "0.2")
+    monkeypatch.setenv("HAILUO_INITIAL_DELAY", "0.2")
+    monkeypatch.setenv("HAILUO_TASK_RETRIES", "0")
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
+    monkeypatch.setattr(settings, "DAGS_FOLDER", str(DAGS))  # dag.test() syncs this bundle
+    monkeypatch.syspath_prepend(str(DAGS))
+    for module in [name for name in sys.modules if name == "hailuo_common" or name.startswith("hailuo_common.")]:
+        monkeypatch.delitem(sys.modules, module)  # re-read the settings above
+
+
+def _load_dags() -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=DAGS, bundle_path=DAGS, bundle_name="dags-folder")
+    assert bag.import_errors == {}
+    return bag
+
+
+def test_daily_content_stores_a_verified_mp4_per_prompt(
+    airflow_db: Path, emulator: Any, vendor_conns: dict[str, str], dags_module_env: None, tmp_path: Path
+) -> None:
+    import av
+
+    dag = _load_dags().dags[DAG_ID]
+    media = tmp_path / "media"
+    run = dag.test(run_conf={
+        "prompts": PROMPTS,
+        "hailuo_conn_id": vendor_conns["minimax"],
+        "media_base": media.as_uri(),
+    })
+    assert run.state == "success"
+
+    day = run.logical_date.strftime("%Y-%m-%d")
+    manifest_path = media / "daily" / day / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["dag_id"] == DAG_ID and manifest["day"] == day and manifest["run_id"] == run.run_id
+    assert manifest["count"] == len(PROMPTS) == len(manifest["videos"])
+    submitted = {task["task_id"] for task in emulator.tasks("minimax")}
+
+    expected = [
+        # (prompt, file name, model, duration, width, height)
+        (PROMPTS[0], "01-a-red-kite-dancing-above-a-windy-beach-slow-moti.mp4", "MiniMax-Hailuo-2.3", 6, 1366, 768),
+        (PROMPTS[1]["prompt"], "02-harbour-at-dawn.mp4", "MiniMax-Hailuo-02", 10, 1366, 768),
+    ]
+    for entry, (prompt, name, model, duration, width, height) in zip(manifest["videos"], expected, strict=True):
+        assert entry["prompt"] == prompt
+        assert (entry["model"], entry["vendor"], entry["duration"]) == (model, "minimax", duration)
+        assert entry["video_task_id"] in submitted
+        path = _local(entry["uri"])
+        assert path == media / "daily" / day / name
+        data = path.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert len(data) == entry["size"] and entry["content_type"] == "video/mp4"
+        assert data[4:8] == b"ftyp"
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            assert (stream.codec_context.width, stream.codec_context.height) == (width, height)
+            assert (entry["width"], entry["height"]) == (width, height)
+            assert container.duration / av.time_base == pytest.approx(duration, abs=0.5)
+            assert next(container.decode(stream)) is not None
+        sidecar = json.loads(Path(f"{path}.json").read_text())
+        assert (sidecar["sha256"], sidecar["video_task_id"]) == (entry["sha256"], entry["video_task_id"])
+    assert not list((media / "daily" / day).glob(".*")), "no staging leftovers"
+
+
+# -- where the prompts come from ------------------------------------------------------------------
+
+def _plan(dag: Any, monkeypatch: pytest.MonkeyPatch, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run the plan task's code with a stand-in context (no Airflow run needed)."""
+    task = dag.task_dict["plan_videos"]
+    module = sys.modules[task.python_callable.__module__]
+    context = {
+        "params": {"prompts": None, "hailuo_conn_id": None, "model": None, "max_prompts": None,
+                   "media_base": "file:///media", **params},
+        "logical_date": datetime(2026, 3, 1, 6, 0, tzinfo=timezone.utc),
+        "dag_run": SimpleNamespace(run_after=datetime(2026, 3, 1, 6, 0, tzinfo=timezone.utc)),
+    }
+    monkeypatch.setattr(module, "get_current_context", lambda: context)
+    return task.python_callable()
+
+
+def test_prompts_come_from_param_then_variable_then_file(
+    dags_module_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dag = _load_dags().dags[DAG_ID]
+    shipped = json.loads((DAGS / "hailuo_prompts" / "daily_prompts.json").read_text())
+    monkeypatch.delenv("AIRFLOW_VAR_HAILUO_DAILY_PROMPTS", raising=False)
+    monkeypatch.delenv("AIRFLOW_VAR_HAILUO_CONN_ID", raising=False)
+
+    from_file = _plan(dag, monkeypatch, {})
+    assert [item["prompt"] for item in from_file] == [item["prompt"] for item in shipped["prompts"]]
+    assert {item["model"] for item in from_file} == {shipped["model"]}
+    assert {item["hailuo_conn_id"] for item in from_file} == {"hailuo_minimax_default"}
+    assert from_file[0]["dest"] == "file:///media/daily/2026-03-01/01-harbour-sunrise.mp4"
+
+    monkeypatch.setenv("AIRFLOW_VAR_HAILUO_DAILY_PROMPTS", json.dumps(["from the variable"]))
+    monkeypatch.setenv("AIRFLOW_VAR_HAILUO_CONN_ID", "hailuo_dmxapi_default")
+    from_variable = _plan(dag, monkeypatch, {})
+    assert [(item["prompt"], item["hailuo_conn_id"]) for item in from_variable] == [
+        ("from the variable", "hailuo_dmxapi_default")]
+
+    from_params = _plan(dag, monkeypatch, {"prompts": ["one", "two", "three"], "max_prompts": 2,
+                                           "hailuo_conn_id": "hailuo_modelverse_default", "model": "MiniMax-Hailuo-02"})
+    assert [(item["prompt"], item["hailuo_conn_id"], item["model"]) for item in from_params] == [
+        ("one", "hailuo_modelverse_default", "MiniMax-Hailuo-02"),
+        ("two", "hailuo_modelverse_default", "MiniMax-Hailuo-02"),
+    ]
+
+    with pytest.raises(ValueError, match="prompt #2 has no text"):
+        _plan(dag, monkeypatch, {"prompts": ["fine", {"slug": "empty"}]})
+
+
+# -- the DAG scheduled on the stored videos ------------------------------------------------------
+
+def test_catalog_dag_checks_each_announced_video(
+    dags_module_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from airflow.sdk import AssetAlias
+
+    from airflow_provider_hailuo.transfers.object_storage import HAILUO_VIDEOS_ALIAS
+
+    video = tmp_path / "media" / "daily" / "clip.mp4"
+    video.parent.mkdir(parents=True)
+    video.write_bytes(b"\x00\x00\x00\x20ftypisom" + b"\x00" * 100)
+    digest = hashlib.sha256(video.read_bytes()).hexdigest()
+    event = SimpleNamespace(
+        asset=SimpleNamespace(uri=video.as_uri()),
+        extra={"vendor": "minimax", "video_task_id": "123456789012345", "size": video.stat().st_size,
+               "sha256": digest},
+        source_dag_id=DAG_ID, source_run_id="manual__x", source_task_id="store_video", source_map_index=0,
+        timestamp=datetime(2026, 3, 1, tzinfo=timezone.utc),
+    )
+    monkeypatch.setenv("AIRFLOW_VAR_HAILUO_MEDIA_BASE", (tmp_path / "media").as_uri())
+    task = _load_dags().dags["hailuo_video_catalog"].task_dict["catalog_new_videos"]
+    module = sys.modules[task.python_callable.__module__]
+    monkeypatch.setattr(module, "get_current_context",
+                        lambda: {"triggering_asset_events": {AssetAlias(HAILUO_VIDEOS_ALIAS): [event]}})
+
+    entries = task.python_callable()
+    assert [entry["sha256"] for entry in entries] == [digest]
+    catalogued = json.loads((tmp_path / "media" / "catalog" / "123456789012345.json").read_text())
+    assert catalogued["uri"] == video.as_uri() and catalogued["source"]["task_id"] == "store_video"
+
+    video.write_bytes(b"tampered")
+    with pytest.raises(ValueError, match="sha256"):
+        task.python_callable()
