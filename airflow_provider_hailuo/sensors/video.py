@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_hailuo.core.models import TaskStatus, VideoResult
-from airflow_provider_hailuo.exceptions import HailuoError
+from airflow_provider_hailuo.exceptions import HailuoError, HailuoInvalidRequestError
 from airflow_provider_hailuo.operators._common import (
     DEFAULT_MAX_TRANSIENT_ERRORS,
     DEFAULT_POLL_INTERVAL,
@@ -71,9 +71,20 @@ class HailuoVideoSensor(BaseSensorOperator):
 
         return get_hook(self.hailuo_conn_id)
 
+    def _task_id(self) -> str:
+        """The rendered ``video_task_id``, checked before any request (an empty id would be sent as is)."""
+        value = self.video_task_id
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+            raise HailuoInvalidRequestError(
+                f"video_task_id must be the vendor's task id (a non-empty string); got {value!r}.",
+                parameter="video_task_id",
+                value=value,
+            )
+        return str(value).strip()
+
     def _poller(self) -> StatusPoller:
         return StatusPoller(
-            video_task_id=str(self.video_task_id), vendor=self.hook.vendor, deadline=time.time() + self.timeout,
+            video_task_id=self._task_id(), vendor=self.hook.vendor, deadline=time.time() + self.timeout,
             poll_interval=max(float(self.poke_interval), 0.001), max_transient_errors=self.max_transient_errors,
             log=self.log,
         )
@@ -84,7 +95,9 @@ class HailuoVideoSensor(BaseSensorOperator):
         poller = self._poller()
         # Check once: the task may be long finished.
         try:
-            event = poller.on_status(self.hook.get_status(str(self.video_task_id)))
+            event = poller.on_status(self.hook.get_status(poller.video_task_id))
+        except HailuoInvalidRequestError:
+            raise  # a bad connection or task id: raised as it is, parameter and all
         except HailuoError as exc:
             event = poller.on_error(exc)
         if event is not None:
@@ -94,7 +107,7 @@ class HailuoVideoSensor(BaseSensorOperator):
         self.defer(
             trigger=HailuoVideoTrigger(
                 hailuo_conn_id=self.hailuo_conn_id,
-                video_task_id=str(self.video_task_id),
+                video_task_id=poller.video_task_id,
                 deadline=poller.deadline,
                 poll_interval=poller.poll_interval,
                 initial_delay=poller.poll_interval,
@@ -104,8 +117,9 @@ class HailuoVideoSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        status = self.hook.get_status(str(self.video_task_id))
-        poller = StatusPoller(video_task_id=str(self.video_task_id), vendor=self.hook.vendor, deadline=0.0,
+        video_task_id = self._task_id()
+        status = self.hook.get_status(video_task_id)
+        poller = StatusPoller(video_task_id=video_task_id, vendor=self.hook.vendor, deadline=0.0,
                               poll_interval=1.0, log=self.log)
         poller.last_status = self._last_status  # log only changes across pokes
         event = poller.on_status(status)

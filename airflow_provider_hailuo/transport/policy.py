@@ -7,8 +7,9 @@ against a 5-per-minute limit must wait minutes, not give up after five quick tri
 Never retried: authentication, balance, moderation, invalid parameters.
 
 A submit is not idempotent (a repeat may pay for a second video), so after a failure where the
-vendor gave no answer (reset, read timeout, cut body) it is not repeated: only failures the vendor
-answered with an error code, or connections that never opened, are safe to repeat.
+vendor gave no clear answer (reset, read timeout, cut body, or a gateway's 500/502/504, which can
+come after the vendor accepted the task) it is not repeated: only refusals (a base_resp code, HTTP
+4xx, 503) and connections that never opened are safe to repeat.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ class RetryPolicy:
     initial_backoff: float = 1.0
     max_backoff: float = 30.0
     rate_limit_initial_backoff: float = 5.0
-    rate_limit_max_backoff: float = 60.0
+    #: Short enough that a slot the vendor frees is used soon: with 60 s, 50 mapped submits against
+    #: 5 per 10 s took 172 s instead of ~100 s (the last tasks slept up to a minute past free slots);
+    #: 15 s: ~108 s, at the price of about 1.4x the 1002 answers (benchmarks/rate_limits.py).
+    rate_limit_max_backoff: float = 15.0
     #: Seconds a call may spend waiting out rate limits before it gives up.
     rate_limit_budget: float = 600.0
     connect_timeout: float = 10.0
@@ -76,12 +80,20 @@ class RetryPolicy:
         return {"retry": retry, "wait": wait, "before_sleep": before_sleep, "reraise": True}
 
 
+#: HTTP statuses a gateway may send after the vendor already accepted the request (its answer was
+#: lost or late): a submit that got one of these may have created a task, so it is not repeated.
+AMBIGUOUS_HTTP_STATUSES = frozenset({500, 502, 504})
+
+
 def safe_to_repeat(error: HailuoError) -> bool:
     """True when the failed call certainly created nothing at the vendor."""
     if getattr(error, "not_sent", False):
         return True
     if isinstance(error, HailuoVendorError):
-        return error.code is not None or (error.http_status or 0) >= 400
+        if error.code is not None and error.http_status is None:
+            return True  # the vendor's own base_resp error: it refused the request
+        status = error.http_status or 0
+        return status >= 400 and status not in AMBIGUOUS_HTTP_STATUSES
     return False
 
 

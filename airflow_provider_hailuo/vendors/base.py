@@ -218,12 +218,17 @@ class VendorDialect:
             )
         try:
             data = json.loads(response.body.decode("utf-8")) if response.body else None
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (ValueError, RecursionError):
+            # ValueError: bad UTF-8, bad JSON, an integer over Python's 4,300-digit limit;
+            # RecursionError: nesting bombs ("[[[[..."). All of them hostile or broken answers.
             data = None
         if response.status >= 400:
             meaning, cls = http_error_class(response.status)
             detail = _error_detail(data) or _body_excerpt(response.body)
             code = _error_code(data)
+            if isinstance(code, str) and "sensitive" in code.lower():
+                # Modelverse refuses flagged input with HTTP 400 and code "sensitive": moderation, not bad params.
+                meaning, cls = "flagged as sensitive", HailuoModerationError
             raise self.error(
                 cls,
                 f"{endpoint} failed: {detail}" if detail else f"{endpoint} failed",

@@ -43,8 +43,16 @@ def test_submit_is_not_repeated_after_an_ambiguous_failure() -> None:
     refused = HailuoTransientError("could not connect", vendor="minimax")
     refused.not_sent = True  # type: ignore[attr-defined]
     assert POLICY.should_retry(refused, idempotent=False, attempt=1, elapsed=0)
-    server_error = HailuoTransientError("500", vendor="minimax", http_status=500)
-    assert POLICY.should_retry(server_error, idempotent=False, attempt=1, elapsed=0)
+    for status in (500, 502, 504):  # a gateway may say this after the vendor accepted the task
+        gateway = HailuoTransientError(str(status), vendor="minimax", http_status=status)
+        assert not POLICY.should_retry(gateway, idempotent=False, attempt=1, elapsed=0)
+        assert POLICY.should_retry(gateway, idempotent=True, attempt=1, elapsed=0)
+    unavailable = HailuoTransientError("503", vendor="minimax", http_status=503)
+    assert POLICY.should_retry(unavailable, idempotent=False, attempt=1, elapsed=0)
+    limited = HailuoRateLimitError("429", vendor="modelverse", http_status=429, code="RateLimit")
+    assert POLICY.should_retry(limited, idempotent=False, attempt=1, elapsed=0)
+    refused = HailuoTransientError("1024", vendor="minimax", code=1024)
+    assert POLICY.should_retry(refused, idempotent=False, attempt=1, elapsed=0)
 
 
 def test_backoff_is_jittered_and_capped() -> None:

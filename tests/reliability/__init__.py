@@ -1,0 +1,1 @@
+"""Reliability and security suite: bad inputs, faults, secrets, hostile answers (issue 8)."""
