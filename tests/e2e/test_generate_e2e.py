@@ -89,7 +89,8 @@ def check_results(stack: AirflowStack, emulator: Any, run_id: str, vendor: str, 
     assert EMULATOR_API_KEY not in json.dumps(results)
     for index in (0, 1):
         assert EMULATOR_API_KEY not in stack.task_log(DAG_ID, run_id, "generate", map_index=index)
-    assert EMULATOR_API_KEY not in stack.logs("triggerer")
+    for component in ("triggerer", "scheduler", "dag-processor", "api-server"):
+        assert EMULATOR_API_KEY not in stack.logs(component), component
 
 
 def test_two_mapped_generates_defer_on_the_triggerer(stack: AirflowStack, e2e_emulator: Any) -> None:
