@@ -54,7 +54,7 @@ def importtime_top(n: int = 12) -> list[tuple[int, str]]:
         if not line.startswith("import time:") or "cumulative" in line:
             continue
         _self_us, cumulative_us, name = (part.strip() for part in line[len("import time:"):].split("|", 2))
-        if name.startswith("airflow_provider_hailuo") or not name.startswith(" "):
+        if name.startswith("airflow_provider_hailuo"):
             rows.append((int(cumulative_us), name))
     return sorted(rows, reverse=True)[:n]
 
