@@ -105,13 +105,19 @@ def next_poll_delay(poll_interval: float, polls_done: int, remaining: float, jit
 
     The gap is ``poll_interval * BACKOFF_GROWTH ** (polls_done - 1)``, capped at
     ``MAX_INTERVAL_FACTOR * poll_interval``, spread by ``jitter`` (a share, e.g. 0.05 for +5 %),
-    and never longer than the time left, so the last poll happens at the deadline.
+    and never longer than the time left, so the last poll happens at the deadline. Jitter never
+    stretches a gap past the cap (at the cap it only shortens it): the cap bounds how late a
+    finished video is noticed.
     """
     if remaining <= 0:
         return None
     exponent = max(0, polls_done - 1)
-    gap = min(poll_interval * BACKOFF_GROWTH**exponent, poll_interval * MAX_INTERVAL_FACTOR)
-    return max(0.0, min(gap * (1.0 + jitter), remaining))
+    cap = poll_interval * MAX_INTERVAL_FACTOR
+    gap = min(poll_interval * BACKOFF_GROWTH**exponent, cap)
+    spread = gap * (1.0 + jitter)
+    if spread > cap:
+        spread = cap * (1.0 - abs(jitter))
+    return max(0.0, min(spread, remaining))
 
 
 def random_jitter() -> float:

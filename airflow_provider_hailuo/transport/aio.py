@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import TypeVar
 
 import aiohttp
-from tenacity import AsyncRetrying
 
-from airflow_provider_hailuo.exceptions import HailuoProtocolError, HailuoTransientError, HailuoVendorError
+from airflow_provider_hailuo.exceptions import (
+    HailuoError,
+    HailuoProtocolError,
+    HailuoTransientError,
+    HailuoVendorError,
+)
 from airflow_provider_hailuo.transport.policy import DEFAULT_POLICY, RetryPolicy
 from airflow_provider_hailuo.transport.sync import USER_AGENT
 from airflow_provider_hailuo.transport.urls import join_url, redact_url
@@ -99,12 +104,17 @@ class AsyncTransport:
             raise network_error(self.vendor, request.endpoint, exc) from None
 
     async def execute(self, request: HttpRequest, parse: Callable[[HttpResponse], T], *,
-                      sleep: Callable[[float], Awaitable[None]] | None = None) -> T:
-        kwargs = self.policy.tenacity_kwargs(idempotent=request.idempotent,
-                                             what=f"{self.vendor} {request.endpoint}")
-        if sleep is not None:
-            kwargs["sleep"] = sleep
-        async for attempt in AsyncRetrying(**kwargs):
-            with attempt:
+                      sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> T:
+        """Send and parse, retrying what the policy allows (the same loop as the sync transport)."""
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
                 return parse(await self.send(request))
-        raise AssertionError("unreachable")  # pragma: no cover
+            except HailuoError as error:
+                delay = self.policy.next_retry(error, idempotent=request.idempotent, attempt=attempt,
+                                               started=started, what=f"{self.vendor} {request.endpoint}")
+                if delay is None:
+                    raise
+            await sleep(delay)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
-from tenacity import Retrying
 
-from airflow_provider_hailuo.exceptions import HailuoProtocolError, HailuoTransientError, HailuoVendorError
+from airflow_provider_hailuo.exceptions import (
+    HailuoError,
+    HailuoProtocolError,
+    HailuoTransientError,
+    HailuoVendorError,
+)
 from airflow_provider_hailuo.transport.policy import DEFAULT_POLICY, RetryPolicy
 from airflow_provider_hailuo.transport.urls import join_url, redact_url
 from airflow_provider_hailuo.vendors.base import MAX_JSON_BYTES, HttpRequest, HttpResponse
@@ -92,16 +97,20 @@ class SyncTransport:
             raise network_error(self.vendor, request.endpoint, exc) from None
 
     def execute(self, request: HttpRequest, parse: Callable[[HttpResponse], T], *,
-                sleep: Callable[[float], None] | None = None) -> T:
+                sleep: Callable[[float], None] = time.sleep) -> T:
         """Send and parse, retrying what the policy allows; parse errors count as failed attempts."""
-        kwargs = self.policy.tenacity_kwargs(idempotent=request.idempotent,
-                                             what=f"{self.vendor} {request.endpoint}")
-        if sleep is not None:
-            kwargs["sleep"] = sleep
-        for attempt in Retrying(**kwargs):
-            with attempt:
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
                 return parse(self.send(request))
-        raise AssertionError("unreachable")  # pragma: no cover
+            except HailuoError as error:
+                delay = self.policy.next_retry(error, idempotent=request.idempotent, attempt=attempt,
+                                               started=started, what=f"{self.vendor} {request.endpoint}")
+                if delay is None:
+                    raise
+            sleep(delay)
 
     @contextmanager
     def open_stream(self, url: str, *, headers: Mapping[str, str] | None = None,

@@ -97,20 +97,24 @@ class HailuoVideoTrigger(BaseTrigger):
         """Everything up to the one event; the HTTP session is closed before the event is sent."""
         vendor: str | None = None
         try:
-            hook = await hooks.aget_hook(self.hailuo_conn_id)
-            vendor = hook.vendor
             poller = StatusPoller(
-                video_task_id=self.video_task_id, vendor=vendor, deadline=self.deadline,
+                video_task_id=self.video_task_id, vendor=None, deadline=self.deadline,
                 poll_interval=self.poll_interval, max_transient_errors=self.max_transient_errors, log=self.log,
             )
+            # Sleep first, spread by jitter like every later gap: triggers created together (mapped
+            # tasks, a triggerer restart adopting a thousand rows) then do not all read their
+            # connection, open a session and poll in the same instant, and no session is held while
+            # no clip can be ready yet (measured in benchmarks/triggerer_scale.py: event-loop lag).
+            first_delay = poller.first_delay(self.initial_delay * (1.0 + random_jitter()), time.time())
             self.log.info(
-                "Waiting for %s video task %s (connection %s): first query in %.3g s, then every %.3g s or more",
-                vendor, self.video_task_id, self.hailuo_conn_id,
-                poller.first_delay(self.initial_delay, time.time()), self.poll_interval,
+                "Waiting for video task %s (connection %s): first query in %.3g s, then every %.3g s or more",
+                self.video_task_id, self.hailuo_conn_id, first_delay, self.poll_interval,
             )
+            await asyncio.sleep(first_delay)
+            hook = await hooks.aget_hook(self.hailuo_conn_id)
+            vendor = poller.vendor = hook.vendor
             # One HTTP session for the whole wait, not one per poll.
             async with await hook.async_transport() as transport:
-                await asyncio.sleep(poller.first_delay(self.initial_delay, time.time()))
                 while True:
                     try:
                         status = await hook.aget_status(self.video_task_id, transport)

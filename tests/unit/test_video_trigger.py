@@ -273,3 +273,14 @@ def test_status_changes_are_logged_once(mocker: Any) -> None:
         assert poller.on_status(status(state)) is None
     assert log.info.call_count == 2
     assert log.debug.call_count == 3
+
+
+def test_jitter_never_stretches_a_gap_past_the_cap() -> None:
+    from airflow_provider_hailuo.operators._common import next_poll_delay
+
+    # 50 polls in, the gap sits at the cap (2 x 10 s); +10 % jitter must not push detection past it.
+    assert next_poll_delay(10, 50, 1000, jitter=0.1) == 18
+    assert next_poll_delay(10, 50, 1000, jitter=-0.1) == 18
+    assert next_poll_delay(10, 1, 1000, jitter=0.1) == 11
+    assert next_poll_delay(10, 50, 5, jitter=0.1) == 5
+    assert next_poll_delay(10, 50, 0) is None
