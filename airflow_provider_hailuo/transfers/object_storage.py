@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 HAILUO_VIDEOS_ALIAS = "hailuo-videos"
 CONTENT_TYPE = "video/mp4"
 SIDECAR_CONTENT_TYPE = "application/json"
-#: Vendors whose video is found by ``file_id`` (through ``files/retrieve``).
-FILE_ID_VENDORS = frozenset({"minimax", "dmxapi"})
 
 
 class HailuoToObjectStorageOperator(BaseOperator):
@@ -162,8 +160,8 @@ class HailuoToObjectStorageOperator(BaseOperator):
         return info
 
     def _resolve_file_id(self, hook: HailuoHook, info: dict[str, Any]) -> None:
-        """MiniMax and DMXAPI find the video by file_id: ask the task's status when it was not given."""
-        if hook.vendor not in FILE_ID_VENDORS or info.get("file_id"):
+        """Vendors that find the video by file_id: ask the task's status when it was not given."""
+        if not hook.dialect.video_by_file_id or info.get("file_id"):
             return
         from airflow_provider_hailuo.core.models import TaskState
 

@@ -145,6 +145,8 @@ class VendorDialect:
     display_name: ClassVar[str]
     default_base_url: ClassVar[str]
     supported_modes: ClassVar[frozenset[Mode]] = frozenset(Mode)
+    #: Whether the finished video is found by the ``file_id`` of the status answer (files API).
+    video_by_file_id: ClassVar[bool] = True
 
     # -- connection --------------------------------------------------------------------------
     def base_url(self, extra: Mapping[str, Any]) -> str:

@@ -31,6 +31,7 @@ class ModelverseDialect(VendorDialect):
     display_name: ClassVar[str] = "Modelverse"
     default_base_url: ClassVar[str] = "https://api.modelverse.cn"
     supported_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.TEXT, Mode.IMAGE, Mode.FIRST_LAST_FRAME})
+    video_by_file_id: ClassVar[bool] = False  # output.urls of the status answer instead
 
     #: Seed 004 documents the Hailuo models only, and ``input.prompt`` as required in every mode.
     supported_models: ClassVar[frozenset[str]] = frozenset(
