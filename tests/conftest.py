@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,18 +41,21 @@ def airflow_db() -> Path:
     return _HOME
 
 
-@pytest.fixture
-def emulator() -> Iterator[object]:
+@contextmanager
+def running_emulator(generation_seconds: float = 0.3) -> Iterator[Any]:
+    """The vendor emulator on a free loopback port with the test key and the shared video cache."""
     from airflow_provider_hailuo.emulator import EmulatorServer
 
     VIDEO_CACHE_DIR.mkdir(exist_ok=True)
-    server = EmulatorServer(host="127.0.0.1", port=0, api_key=EMULATOR_API_KEY, generation_seconds=0.3,
-                            video_cache_dir=str(VIDEO_CACHE_DIR))
-    server.start()
-    try:
+    with EmulatorServer(host="127.0.0.1", port=0, api_key=EMULATOR_API_KEY, generation_seconds=generation_seconds,
+                        video_cache_dir=str(VIDEO_CACHE_DIR)) as server:
         yield server
-    finally:
-        server.stop()
+
+
+@pytest.fixture
+def emulator() -> Iterator[Any]:
+    with running_emulator() as server:
+        yield server
 
 
 def conn_env(conn_id: str, conn_type: str, host: str, password: str = EMULATOR_API_KEY,

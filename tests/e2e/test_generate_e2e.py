@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import EMULATOR_API_KEY, VIDEO_CACHE_DIR
+from tests.conftest import EMULATOR_API_KEY, conn_env, running_emulator
 from tests.e2e.airflow_stack import AirflowStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -52,24 +52,14 @@ with DAG("{DAG_ID}", schedule=None, catchup=False, tags=["e2e"]):
 
 @pytest.fixture(scope="module")
 def e2e_emulator() -> Iterator[Any]:
-    from airflow_provider_hailuo.emulator import EmulatorServer
-
-    VIDEO_CACHE_DIR.mkdir(exist_ok=True)
-    server = EmulatorServer(host="127.0.0.1", port=0, api_key=EMULATOR_API_KEY, generation_seconds=4,
-                            video_cache_dir=str(VIDEO_CACHE_DIR))
-    server.start()
-    try:
+    with running_emulator(generation_seconds=4) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")
 def stack(module_airflow_stack_factory: Any, e2e_emulator: Any) -> AirflowStack:
-    env = {}
-    for vendor, conn_id in CONNECTIONS.items():
-        conn = {"conn_type": f"hailuo_{vendor}", "host": e2e_emulator.base_url(vendor), "password": EMULATOR_API_KEY}
-        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(conn)
+    env = dict(conn_env(conn_id, f"hailuo_{vendor}", e2e_emulator.base_url(vendor))
+               for vendor, conn_id in CONNECTIONS.items())
     return module_airflow_stack_factory(dag_files={"hailuo_e2e_generate.py": DAG_SOURCE}, wait_for_dags=[DAG_ID],
                                         extra_env=env)
 

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_hailuo.transport.policy import RetryPolicy
-from tests.conftest import EMULATOR_API_KEY, VIDEO_CACHE_DIR
+from tests.conftest import running_emulator
 
 #: Milliseconds of backoff; the budget and timeouts stay generous enough for a loaded 2-core runner.
 FAST_POLICY = RetryPolicy(
@@ -39,16 +39,8 @@ FAST_POLICY = RetryPolicy(
 
 @pytest.fixture(scope="session")
 def shared_emulator() -> Iterator[Any]:
-    from airflow_provider_hailuo.emulator import EmulatorServer
-
-    VIDEO_CACHE_DIR.mkdir(exist_ok=True)
-    server = EmulatorServer(host="127.0.0.1", port=0, api_key=EMULATOR_API_KEY, generation_seconds=0.3,
-                            video_cache_dir=str(VIDEO_CACHE_DIR))
-    server.start()
-    try:
+    with running_emulator() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
