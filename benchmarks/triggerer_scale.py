@@ -98,44 +98,22 @@ def _count_transport_sends() -> None:
 
 
 def _naive_trigger_class() -> type:
-    """HailuoVideoTrigger with one change: a new aiohttp session (new TCP connection) per poll."""
-    from airflow_provider_hailuo import hooks
-    from airflow_provider_hailuo.exceptions import HailuoError
-    from airflow_provider_hailuo.operators._common import StatusPoller, event_for_error, random_jitter
+    """HailuoVideoTrigger itself, with one change: every poll opens a new aiohttp session (and TCP
+    connection) instead of reusing the one the trigger opened for its run. Patching only the hook's
+    poll keeps every other step (first-delay jitter, late setup, poll schedule) the real one's."""
+    from airflow_provider_hailuo.hooks.base import HailuoHook
     from airflow_provider_hailuo.transport.aio import AsyncTransport
     from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
 
-    class NaiveSessionPerPollTrigger(HailuoVideoTrigger):
-        async def _wait(self) -> dict[str, Any]:
-            vendor = None
-            try:
-                hook = await hooks.aget_hook(self.hailuo_conn_id)
-                vendor = hook.vendor
-                settings = await hook.aget_settings()
-                poller = StatusPoller(video_task_id=self.video_task_id, vendor=vendor, deadline=self.deadline,
-                                      poll_interval=self.poll_interval,
-                                      max_transient_errors=self.max_transient_errors, log=self.log)
-                self.log.info("Waiting for %s video task %s", vendor, self.video_task_id)
-                await asyncio.sleep(poller.first_delay(self.initial_delay, time.time()))
-                while True:
-                    async with AsyncTransport(settings.base_url, settings.headers, vendor=vendor,
-                                              policy=hook.retry_policy) as transport:
-                        try:
-                            status = await hook.aget_status(self.video_task_id, transport)
-                        except HailuoError as exc:
-                            event = poller.on_error(exc)
-                        else:
-                            event = poller.on_status(status)
-                    if event is not None:
-                        return event
-                    delay = poller.next_delay(time.time(), random_jitter())
-                    if delay is None:
-                        return poller.timeout_event()
-                    await asyncio.sleep(delay)
-            except Exception as exc:
-                return event_for_error(exc, self.video_task_id, vendor)
+    original = HailuoHook.aget_status
 
-    return NaiveSessionPerPollTrigger
+    async def aget_status_new_session(self: Any, task_id: str, transport: Any) -> Any:
+        async with AsyncTransport(transport.base_url, transport._headers, vendor=transport.vendor,
+                                  policy=transport.policy) as fresh:
+            return await original(self, task_id, fresh)
+
+    HailuoHook.aget_status = aget_status_new_session  # type: ignore[method-assign]
+    return HailuoVideoTrigger
 
 
 class Pollers:
