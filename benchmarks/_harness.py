@@ -167,3 +167,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def verdict(failures: Sequence[str]) -> int:
+    """Print the closing PASS or FAIL line of a benchmark; its exit status (1 when a target is missed)."""
+    print()
+    if failures:
+        print("FAIL: " + "; ".join(failures))
+        return 1
+    print("PASS")
+    return 0

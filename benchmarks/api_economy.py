@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import MODEL, Emulator, conn_env, isolated_airflow_env, machine, table  # noqa: E402
+from _harness import MODEL, Emulator, conn_env, isolated_airflow_env, machine, table, verdict  # noqa: E402
 
 CONN_ID = "hailuo_bench"
 MAX_POLLS_PER_10S = 1.0
@@ -192,12 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         failures.append(f"{ours_all[1]:.2f} polls per 10 s of generation")
     if ours_all[3] >= cap:
         failures.append(f"worst detection delay {ours_all[3]:.1f} s (cap {cap:g} s)")
-    print()
-    if failures:
-        print("FAIL: " + "; ".join(failures))
-        return 1
-    print("PASS")
-    return 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

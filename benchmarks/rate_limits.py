@@ -38,7 +38,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import MODEL, Emulator, conn_env, isolated_airflow_env, machine, table  # noqa: E402
+from _harness import MODEL, Emulator, conn_env, isolated_airflow_env, machine, table, verdict  # noqa: E402
 
 CONN_ID = "hailuo_bench"
 MAX_RATIO = 1.25
@@ -157,12 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"target: all {args.tasks} submitted, none raised -> {'pass' if not errors else 'FAIL'}")
     print(f"target: all in within {MAX_RATIO}x {issue_floor:.0f} s = {MAX_RATIO * issue_floor:.0f} s: {elapsed:.1f} s "
           f"-> {'pass' if elapsed <= MAX_RATIO * issue_floor else 'FAIL'}")
-    print()
-    if failures:
-        print("FAIL: " + "; ".join(failures))
-        return 1
-    print("PASS")
-    return 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":

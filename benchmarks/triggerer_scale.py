@@ -69,7 +69,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import REPO, Emulator, conn_env, isolated_airflow_env, machine, table  # noqa: E402
+from _harness import REPO, Emulator, conn_env, isolated_airflow_env, machine, table, verdict  # noqa: E402
 
 CONN_ID = "hailuo_bench"
 MODES = ("floor", "provider", "naive")
@@ -453,12 +453,7 @@ def report(results: dict[str, dict[str, Any]], count: int, spec: dict[str, Any])
     if provider and naive:
         beat = (naive["cpu"] / naive["polls"]) / (provider["cpu"] / provider["polls"])
         print(f"baseline beaten: the naive session-per-poll trigger costs {beat:.2f}x the provider's CPU per poll")
-    print()
-    if failures:
-        print("FAIL: " + "; ".join(failures))
-        return 1
-    print("PASS")
-    return 0
+    return verdict(failures)
 
 
 def main(argv: list[str] | None = None) -> int:
