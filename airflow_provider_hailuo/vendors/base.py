@@ -206,6 +206,10 @@ class VendorDialect:
         kwargs.setdefault("trace_id", trace)
         return cls(message, vendor=self.name, **kwargs)
 
+    def http_error(self, status: int, code: int | str | None) -> tuple[str, type[HailuoVendorError]]:
+        """Meaning and error class of an HTTP error answer; dialects refine it by the body's code."""
+        return http_error_class(status)
+
     def decode_json(self, response: HttpResponse, endpoint: str, task_id: str | None = None) -> dict[str, Any]:
         """Parse a JSON answer, turning HTTP errors and garbage into the right exceptions."""
         data: Any = None
@@ -225,12 +229,9 @@ class VendorDialect:
             # RecursionError: nesting bombs ("[[[[..."). All of them hostile or broken answers.
             data = None
         if response.status >= 400:
-            meaning, cls = http_error_class(response.status)
-            detail = _error_detail(data) or _body_excerpt(response.body)
             code = _error_code(data)
-            if isinstance(code, str) and "sensitive" in code.lower():
-                # Modelverse refuses flagged input with HTTP 400 and code "sensitive": moderation, not bad params.
-                meaning, cls = "flagged as sensitive", HailuoModerationError
+            meaning, cls = self.http_error(response.status, code)
+            detail = _error_detail(data) or _body_excerpt(response.body)
             raise self.error(
                 cls,
                 f"{endpoint} failed: {detail}" if detail else f"{endpoint} failed",

@@ -14,7 +14,12 @@ from typing import Any, ClassVar
 
 from airflow_provider_hailuo.core.models import DownloadLocation, Mode, TaskState, TaskStatus
 from airflow_provider_hailuo.core.request import VideoRequest
-from airflow_provider_hailuo.exceptions import HailuoInvalidRequestError, HailuoProtocolError
+from airflow_provider_hailuo.exceptions import (
+    HailuoInvalidRequestError,
+    HailuoModerationError,
+    HailuoProtocolError,
+    HailuoVendorError,
+)
 from airflow_provider_hailuo.vendors.base import (
     HttpRequest,
     HttpResponse,
@@ -57,6 +62,12 @@ class ModelverseDialect(VendorDialect):
                 parameter="prompt",
                 value=request.prompt,
             )
+
+    def http_error(self, status: int, code: int | str | None) -> tuple[str, type[HailuoVendorError]]:
+        # Flagged input comes back as HTTP 400 with a "sensitive" code: moderation, not bad parameters.
+        if isinstance(code, str) and "sensitive" in code.lower():
+            return "flagged as sensitive", HailuoModerationError
+        return super().http_error(status, code)
 
     def build_submit(self, request: VideoRequest) -> HttpRequest:
         self.check_supported(request)
