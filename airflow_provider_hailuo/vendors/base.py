@@ -313,14 +313,15 @@ def _body_excerpt(body: bytes, limit: int = 120) -> str:
     return text + ("..." if len(body) > limit else "")
 
 
-def as_str_id(value: object, vendor: str, name: str) -> str:
+def as_str_id(value: object, vendor: str, name: str, trace_id: str | None = None) -> str:
     """Ids come as strings or numbers depending on the endpoint; always hand out a string."""
     if isinstance(value, bool) or value is None or value == "":
-        raise HailuoProtocolError(f"answer has no usable {name} ({value!r})", vendor=vendor)
+        raise HailuoProtocolError(f"answer has no usable {name} ({value!r})", vendor=vendor, trace_id=trace_id)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, (str, int)):
-        raise HailuoProtocolError(f"answer has {name} of type {type(value).__name__}", vendor=vendor)
+        raise HailuoProtocolError(f"answer has {name} of type {type(value).__name__}", vendor=vendor,
+                                  trace_id=trace_id)
     return str(value).strip()
 
 

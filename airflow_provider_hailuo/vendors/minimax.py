@@ -72,11 +72,7 @@ class MiniMaxDialect(VendorDialect):
     def parse_submit(self, response: HttpResponse) -> str:
         data = self.decode_json(response, "submit")
         self.check_base_resp(data, response, "submit")
-        try:
-            return as_str_id(data.get("task_id"), self.name, "task_id")
-        except HailuoProtocolError as exc:
-            exc.trace_id = self.trace_id(response, data)
-            raise
+        return as_str_id(data.get("task_id"), self.name, "task_id", self.trace_id(response, data))
 
     # -- status ------------------------------------------------------------------------------
     def build_status(self, task_id: str) -> HttpRequest:

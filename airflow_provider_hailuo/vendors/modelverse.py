@@ -97,7 +97,7 @@ class ModelverseDialect(VendorDialect):
         self.check_base_resp(data, response, "submit")
         output = data.get("output")
         task_id = output.get("task_id") if isinstance(output, Mapping) else data.get("task_id")
-        return as_str_id(task_id, self.name, "output.task_id")
+        return as_str_id(task_id, self.name, "output.task_id", self.trace_id(response, data))
 
     def build_status(self, task_id: str) -> HttpRequest:
         return HttpRequest("GET", "/v1/tasks/status", "status", params={"task_id": task_id})
