@@ -36,18 +36,12 @@ def get_hook(conn_id: str, **kwargs: object) -> HailuoHook:
     """The hook of the connection's vendor (sync lookup; for workers, not triggers)."""
     from airflow.sdk import BaseHook
 
-    from airflow_provider_hailuo.exceptions import HailuoConfigurationError
+    from airflow_provider_hailuo.hooks.base import connection_not_found
 
     try:
         conn = BaseHook.get_connection(conn_id)
     except Exception as exc:
-        if exc.__class__.__name__ in ("AirflowNotFoundException", "ConnectionNotFound"):
-            raise HailuoConfigurationError(
-                f"connection {conn_id!r} is not defined. Create a connection of type hailuo_minimax, "
-                f"hailuo_dmxapi or hailuo_modelverse with that id (or set AIRFLOW_CONN_{conn_id.upper()}).",
-                parameter="hailuo_conn_id",
-                value=conn_id,
-            ) from None
+        connection_not_found(exc, conn_id)
         raise
     return hook_class_for_conn_type(conn.conn_type, conn_id)(conn_id, **kwargs)  # type: ignore[arg-type]
 
@@ -56,15 +50,12 @@ async def aget_hook(conn_id: str, **kwargs: object) -> HailuoHook:
     """Async-safe variant for triggers."""
     from airflow.providers.common.compat.connection import get_async_connection
 
-    from airflow_provider_hailuo.exceptions import HailuoConfigurationError
+    from airflow_provider_hailuo.hooks.base import connection_not_found
 
     try:
         conn = await get_async_connection(conn_id)
     except Exception as exc:
-        if exc.__class__.__name__ in ("AirflowNotFoundException", "ConnectionNotFound"):
-            raise HailuoConfigurationError(
-                f"connection {conn_id!r} is not defined.", parameter="hailuo_conn_id", value=conn_id
-            ) from None
+        connection_not_found(exc, conn_id)
         raise
     hook = hook_class_for_conn_type(conn.conn_type, conn_id)(conn_id, **kwargs)  # type: ignore[arg-type]
     hook.__dict__["_prefetched_connection"] = conn  # aget_settings reuses it: one lookup per trigger run

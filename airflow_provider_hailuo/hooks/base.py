@@ -47,6 +47,20 @@ class ClientSettings:
     extra: Mapping[str, Any] = field(repr=False, default_factory=dict)
 
 
+ALL_CONN_TYPES = "hailuo_minimax, hailuo_dmxapi or hailuo_modelverse"
+
+
+def connection_not_found(exc: BaseException, conn_id: str, conn_types: str = ALL_CONN_TYPES) -> None:
+    """Raise HailuoConfigurationError when ``exc`` says the connection does not exist; else return."""
+    if exc.__class__.__name__ in ("AirflowNotFoundException", "ConnectionNotFound"):
+        raise HailuoConfigurationError(
+            f"connection {conn_id!r} is not defined. Create it with conn_type {conn_types} (API key in the "
+            f"password field), or set AIRFLOW_CONN_{conn_id.upper()}.",
+            parameter="hailuo_conn_id",
+            value=conn_id,
+        ) from None
+
+
 def _truthy(value: object) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"))
 
@@ -136,14 +150,7 @@ class HailuoHook(BaseHook):
         except HailuoError:
             raise
         except Exception as exc:
-            if exc.__class__.__name__ in ("AirflowNotFoundException", "ConnectionNotFound"):
-                raise HailuoConfigurationError(
-                    f"connection {self.hailuo_conn_id!r} is not defined. Create it with conn_type "
-                    f"{self.conn_type!r} (API key in the password field), or set AIRFLOW_CONN_"
-                    f"{self.hailuo_conn_id.upper()}.",
-                    parameter="hailuo_conn_id",
-                    value=self.hailuo_conn_id,
-                ) from None
+            connection_not_found(exc, self.hailuo_conn_id, repr(self.conn_type))
             raise
 
     async def aget_settings(self) -> ClientSettings:
@@ -155,12 +162,7 @@ class HailuoHook(BaseHook):
             if conn is None:
                 conn = await get_async_connection(self.hailuo_conn_id, hook=self)
         except Exception as exc:
-            if exc.__class__.__name__ in ("AirflowNotFoundException", "ConnectionNotFound"):
-                raise HailuoConfigurationError(
-                    f"connection {self.hailuo_conn_id!r} is not defined.",
-                    parameter="hailuo_conn_id",
-                    value=self.hailuo_conn_id,
-                ) from None
+            connection_not_found(exc, self.hailuo_conn_id, repr(self.conn_type))
             raise
         extra = await get_async_extra_dejson(conn)
         settings = self._settings_from(conn, extra)
