@@ -61,7 +61,7 @@ class HailuoToObjectStorageOperator(BaseOperator):
     ui_color = "#f0e4ff"
 
     #: Tuning knobs (class attributes, so the constructor keeps the public contract's parameters).
-    chunk_size: int = 256 * 1024
+    chunk_size: int = 1024 * 1024
     upload_block_size: int = 8 * 1024 * 1024
     max_download_attempts: int = 6
     max_url_refreshes: int = 3

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import requests
+import urllib3
 from requests.structures import CaseInsensitiveDict
 
 from airflow_provider_hailuo.core.models import DownloadLocation
@@ -28,10 +28,23 @@ SHA = hashlib.sha256(VIDEO).hexdigest()
 
 
 class Raw:
-    def __init__(self, body: bytes) -> None:
+    """urllib3's response body: ``read1`` gives what has arrived (up to ``amount``), then the break."""
+
+    def __init__(self, body: bytes, break_after: int | None = None,
+                 error: type[BaseException] = urllib3.exceptions.ProtocolError) -> None:
         self.body = io.BytesIO(body)
+        self.break_after = break_after
+        self.error = error
 
     def read(self, amount: int, decode_content: bool = False) -> bytes:
+        return self.body.read(amount)
+
+    def read1(self, amount: int, decode_content: bool = False) -> bytes:
+        sent = self.body.tell()
+        if self.break_after is not None and sent >= self.break_after and sent < len(self.body.getbuffer()):
+            raise self.error("Connection broken: IncompleteRead")
+        if self.break_after is not None:
+            amount = min(amount, self.break_after - sent)
         return self.body.read(amount)
 
 
@@ -40,7 +53,7 @@ class Reply:
 
     def __init__(self, status: int = 200, body: bytes = VIDEO, *, start: int = 0, break_after: int | None = None,
                  headers: dict[str, str] | None = None, ranges: bool = True, length: bool = True,
-                 error: type[BaseException] = requests.exceptions.ChunkedEncodingError) -> None:
+                 error: type[BaseException] = urllib3.exceptions.ProtocolError) -> None:
         self.status = status
         self.body = body
         self.start = start
@@ -70,20 +83,7 @@ class FakeResponse:
         headers.update(reply.extra_headers)
         self.headers = CaseInsensitiveDict(headers)
         self.body = body
-        self.raw = Raw(body)
-
-    def iter_content(self, chunk_size: int) -> Iterator[bytes]:
-        limit = self.reply.break_after
-        sent = 0
-        while sent < len(self.body):
-            piece = self.body[sent:sent + chunk_size]
-            if limit is not None and sent + len(piece) > limit:
-                piece = piece[: limit - sent]
-                if piece:
-                    yield piece
-                raise self.reply.error("Connection broken: IncompleteRead")
-            sent += len(piece)
-            yield piece
+        self.raw = Raw(body, reply.break_after, reply.error)
 
 
 @dataclass
@@ -166,6 +166,16 @@ def test_truncated_body_resumes_with_range() -> None:
     assert sink.restarts == 0
 
 
+def test_a_break_inside_a_chunk_keeps_every_byte_received() -> None:
+    """1 MiB chunks, bodies breaking after a few KB: each attempt resumes exactly where the last stopped."""
+    hook = FakeHook(script={MAIN: [Reply(break_after=3500), Reply(206, break_after=2000), Reply(206)]})
+    sink = Sink()
+    fetch = VideoFetcher(hook, video_task_id="42", file_id="7", chunk_size=1024 * 1024, sleep=lambda _: None)
+    result = fetch.fetch(sink)
+    assert bytes(sink.buffer) == VIDEO and result.sha256 == SHA
+    assert [start for _, start, _ in hook.opened] == [0, 3500, 5500]
+
+
 def test_server_without_ranges_restarts_from_zero() -> None:
     hook = FakeHook(script={MAIN: [Reply(break_after=3500, ranges=False), Reply(ranges=False)]})
     sink = Sink()
@@ -246,7 +256,7 @@ def test_no_content_fallback_for_other_vendors() -> None:
 
 def test_reset_before_any_byte_retries_the_same_source_when_alone() -> None:
     hook = FakeHook(vendor="dmxapi", backup=False, content=False,
-                    script={MAIN: [Reply(break_after=0, error=requests.exceptions.ConnectionError), Reply()]})
+                    script={MAIN: [Reply(break_after=0, error=ConnectionResetError), Reply()]})
     result = fetcher(hook).fetch(Sink())
     assert result.sha256 == SHA and [source for source, _, _ in hook.opened] == [MAIN, MAIN]
 
@@ -276,7 +286,7 @@ def test_json_error_from_retrieve_content() -> None:
 
 
 def test_truncated_with_no_more_bytes_is_retried() -> None:
-    hook = FakeHook(script={MAIN: [Reply(length=True, break_after=5000, error=requests.exceptions.ConnectionError),
+    hook = FakeHook(script={MAIN: [Reply(length=True, break_after=5000, error=ConnectionResetError),
                                    Reply(206)]})
     assert fetcher(hook).fetch(Sink()).sha256 == SHA
 
