@@ -5,8 +5,11 @@ Two implementations behind one interface:
 * ``LocalStagedWrite`` (``file://``): a hidden sibling file, fsync'd, then an atomic
   ``os.replace`` (or ``os.link``, which refuses to clobber, when overwriting is not allowed).
   While writing, every few MiB it asks the kernel to start writing back what it has
-  (``posix_fadvise(DONTNEED)``): the final fsync then waits only for the tail, and a 500 MB video
-  does not push the worker's useful data out of the page cache.
+  (``posix_fadvise(DONTNEED)``) and to drop what was written back since the last time (the same
+  advice, repeated over a trailing window: pages still dirty are only queued, clean ones are
+  dropped). The final fsync then waits only for the tail, a 500 MB video keeps a few tens of MB in
+  the page cache instead of 500 (the worker's useful data is not pushed out), and the freed pages
+  are reused for the next MiBs (see ``benchmarks/README.md``, streaming cost).
 * ``FsspecStagedWrite`` (``s3://``, ``gs://``, ``abfs://``...): the filesystem Airflow attaches
   for the scheme and connection (the official providers'), written with ``open("wb")`` in
   bounded blocks (multipart upload), then a server-side copy to the final key and a delete of the
@@ -33,8 +36,13 @@ log = logging.getLogger(__name__)
 
 #: Upload block for object stores: the memory a multipart upload buffers (S3's minimum part is 5 MiB).
 DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024
-#: Local files: start the kernel's writeback every this many bytes (see the module docstring).
+#: Local files: start the kernel's writeback every this many bytes (see the module docstring)...
 WRITEBACK_EVERY = 4 * 1024 * 1024
+#: ...and advise again over this much before it, by then written back, so those pages are dropped.
+DROP_BEHIND = 32 * 1024 * 1024
+#: Writeback is started up to a multiple of this only: a page still being appended to is not sent
+#: to the disk half-written (the next write would then wait for that writeback to finish).
+WRITEBACK_ALIGN = 64 * 1024
 
 #: Keyword arguments that set the stored object's content type, per fsspec implementation.
 _CONTENT_TYPE_KWARGS = {
@@ -136,16 +144,25 @@ class LocalStagedWrite(StagedWrite):
             raise _storage_error("write", self.final, exc) from exc
 
     def _start_writeback(self) -> None:
-        """Start (not wait for) the writeback of what was written since the last call; Linux only."""
+        """Start (not wait for) the writeback of what was written since the last call, and drop the
+        pages behind it that are written back by now; Linux only."""
+        end = self._written - self._written % WRITEBACK_ALIGN
+        if end <= self._flushed_to:
+            return
+        self._file.flush()
+        self._advise_dontneed(max(0, self._flushed_to - DROP_BEHIND), end)
+        self._flushed_to = end
+
+    def _advise_dontneed(self, start: int, end: int) -> None:
+        """``POSIX_FADV_DONTNEED`` over ``[start, end)``, ``end=0`` meaning to the end of the file:
+        dirty pages are queued for writeback, clean ones leave the page cache. An advice only."""
         advise = getattr(os, "posix_fadvise", None)
         if advise is None:
             return
-        self._file.flush()
         try:
-            advise(self._file.fileno(), self._flushed_to, self._written - self._flushed_to, os.POSIX_FADV_DONTNEED)
-        except OSError:  # an advice only: some filesystems do not take it
+            advise(self._file.fileno(), start, end - start if end else 0, os.POSIX_FADV_DONTNEED)
+        except OSError:  # some filesystems do not take it
             pass
-        self._flushed_to = self._written
 
     def restart(self) -> None:
         try:
@@ -159,6 +176,7 @@ class LocalStagedWrite(StagedWrite):
         try:
             self._file.flush()
             (getattr(os, "fdatasync", None) or os.fsync)(self._file.fileno())
+            self._advise_dontneed(0, 0)  # all written back now: drop what is still cached
             self._file.close()
             self._file = None
             return os.stat(self.temp.fs_path).st_size
