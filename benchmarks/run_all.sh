@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every benchmark of issue 7, one after the other, each printing its table.
 #
-#   bash benchmarks/run_all.sh            # all of them (about 12 minutes on 2 cores)
+#   bash benchmarks/run_all.sh            # all of them (about 13 minutes on 2 cores)
 #   bash benchmarks/run_all.sh import_cost api_economy   # a subset, by script name
 #
 # Exit status: the number of benchmarks that missed a target (0 = all passed). Output also goes
