@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
-import requests
 import urllib3
 
 from airflow_provider_hailuo.core.models import DownloadLocation
@@ -301,7 +300,7 @@ class VideoFetcher:
                 chunk = next(chunks)
             except StopIteration:
                 break
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            except (urllib3.exceptions.HTTPError, OSError) as exc:  # what urllib3's read1 raises
                 problem = f"{where}: the connection broke after {self.digest.count:,} bytes ({exc.__class__.__name__})"
                 if received:
                     raise _Interrupted(problem) from None
