@@ -40,6 +40,31 @@ def test_local_write_commit(tmp_path: Path) -> None:
     assert os.listdir(Path(dest.fs_path).parent) == ["v.mp4"]
 
 
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="posix_fadvise is Linux/Unix only")
+def test_local_write_drops_written_back_pages_behind_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writeback starts on 64 KiB-aligned ends every 4 MiB; each advice also covers the 32 MiB
+    before (dropped once written back); after the fsync one advice covers the whole file."""
+    from airflow_provider_hailuo.transfers import storage
+
+    advised: list[tuple[int, int]] = []
+    monkeypatch.setattr(os, "posix_fadvise", lambda fd, offset, length, advice: advised.append((offset, length)))
+    mib = 1024 * 1024
+    staged = staged_write(local(tmp_path), content_type="video/mp4")
+    with staged:
+        staged.write(b"x" * 463)  # an odd header, so the chunk ends are not aligned
+        for _ in range(48):
+            staged.write(b"v" * mib)
+        assert staged.close() == 48 * mib + 463
+        staged.commit(overwrite=True)
+    align = storage.WRITEBACK_ALIGN
+    ends = [offset + length for offset, length in advised[:-1]]
+    assert ends and all(end % align == 0 for end in ends)
+    assert all(b - a >= storage.WRITEBACK_EVERY - align for a, b in zip([0, *ends], ends, strict=False))
+    starts = [offset for offset, _ in advised[:-1]]
+    assert starts == [max(0, previous - storage.DROP_BEHIND) for previous in [0, *ends[:-1]]]
+    assert advised[-1] == (0, 0)  # the whole file, after fdatasync
+
+
 def test_local_failure_leaves_nothing(tmp_path: Path) -> None:
     dest = local(tmp_path)
     with pytest.raises(RuntimeError), staged_write(dest, content_type="video/mp4") as staged:
