@@ -10,6 +10,7 @@ import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
 from airflow_provider_hailuo.exceptions import HailuoStorageError
+from airflow_provider_hailuo.transfers import storage
 from airflow_provider_hailuo.transfers.paths import Destination, is_staging_name, parse_destination
 from airflow_provider_hailuo.transfers.storage import (
     FsspecStagedWrite,
@@ -44,8 +45,6 @@ def test_local_write_commit(tmp_path: Path) -> None:
 def test_local_write_drops_written_back_pages_behind_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Writeback starts on 64 KiB-aligned ends every 4 MiB; each advice also covers the 32 MiB
     before (dropped once written back); after the fsync one advice covers the whole file."""
-    from airflow_provider_hailuo.transfers import storage
-
     advised: list[tuple[int, int]] = []
     monkeypatch.setattr(os, "posix_fadvise", lambda fd, offset, length, advice: advised.append((offset, length)))
     mib = 1024 * 1024
