@@ -96,6 +96,15 @@ class HailuoTransientError(HailuoVendorError):
     retryable = True
 
 
+class HailuoConnectError(HailuoTransientError):
+    """No connection could be opened (refused, unresolvable, connect timeout): nothing was sent.
+
+    Typed, so the retry policy may repeat even a submit after it: the vendor never saw the request.
+    """
+
+    not_sent = True
+
+
 class HailuoProtocolError(HailuoVendorError):
     """The vendor's answer could not be understood (malformed JSON, missing fields, hostile value)."""
 
@@ -132,6 +141,7 @@ class HailuoStorageError(HailuoError):
 __all__ = [
     "HailuoAuthenticationError",
     "HailuoConfigurationError",
+    "HailuoConnectError",
     "HailuoDownloadError",
     "HailuoError",
     "HailuoInsufficientBalanceError",
