@@ -19,6 +19,12 @@ class HailuoError(Exception):
     #: Whether repeating the same call later may succeed (used by the transport's retry policy).
     retryable: bool = False
 
+    def __init__(self, message: str = "", *args: object) -> None:
+        super().__init__(message, *args)
+        #: The message as given to the constructor, before a subclass formats it: what an error
+        #: crossing the trigger boundary is rebuilt from (``waiting.events.ErrorData``).
+        self.detail = message
+
 
 class HailuoInvalidRequestError(HailuoError, ValueError):
     """The request is invalid: a parameter has a value the vendor would reject."""
@@ -66,6 +72,7 @@ class HailuoVendorError(HailuoError):
         if trace_id:
             parts.append(f"Trace-Id {trace_id}")
         super().__init__("; ".join(parts))
+        self.detail = message
 
 
 class HailuoVendorInvalidRequestError(HailuoVendorError, HailuoInvalidRequestError):
