@@ -19,9 +19,8 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_hailuo import hooks
 from airflow_provider_hailuo.core.models import TaskStatus
 from airflow_provider_hailuo.exceptions import HailuoError
-from airflow_provider_hailuo.hooks import dmxapi as _dmxapi  # noqa: F401
-from airflow_provider_hailuo.hooks import minimax as _minimax  # noqa: F401
-from airflow_provider_hailuo.hooks import modelverse as _modelverse  # noqa: F401
+from airflow_provider_hailuo.hooks.base import hook_class_for
+from airflow_provider_hailuo.vendors.registry import BUILTIN_DIALECTS
 from airflow_provider_hailuo.waiting.decisions import (
     DEFAULT_INITIAL_DELAY,
     DEFAULT_MAX_TRANSIENT_ERRORS,
@@ -34,6 +33,8 @@ from airflow_provider_hailuo.waiting.decisions import (
 from airflow_provider_hailuo.waiting.events import WaitEvent, event_for_error
 
 CLASSPATH = "airflow_provider_hailuo.triggers.video.HailuoVideoTrigger"
+for _dialect in BUILTIN_DIALECTS:
+    hook_class_for(_dialect)  # imports each built-in hook module now, not in the event loop
 
 
 class HailuoVideoTrigger(BaseTrigger):
