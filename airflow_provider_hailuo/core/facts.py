@@ -34,11 +34,13 @@ class RequestFacts:
     #: (width, height) the video should have when the vendor does not say; None when unknown.
     expected_size: tuple[int, int] | None = None
     prompt: str | None = None
+    #: ``{"amount", "unit"}`` at the vendor's published prices, or None.
+    estimated_cost: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, request: VideoRequest) -> RequestFacts:
+    def of(cls, request: VideoRequest, *, estimated_cost: dict[str, Any] | None = None) -> RequestFacts:
         return cls(request.model, request.effective_duration, request.effective_resolution, request.mode.value,
-                   request.expected_size(), request.prompt)
+                   request.expected_size(), request.prompt, estimated_cost)
 
     @classmethod
     def from_parameters(cls, *, model: object, duration: object, resolution: object, prompt: object,
@@ -67,12 +69,14 @@ class RequestFacts:
         size = data.get("expected_size")
         return cls(data.get("model"), data.get("duration"), data.get("resolution"), data.get("mode"),
                    (int(size[0]), int(size[1])) if isinstance(size, (list, tuple)) and len(size) == 2 else None,
-                   data.get("prompt"))
+                   data.get("prompt"),
+                   dict(data["estimated_cost"]) if isinstance(data.get("estimated_cost"), Mapping) else None)
 
     def result_for(self, status: TaskStatus) -> dict[str, Any]:
         """The contract's video result dict; the pixel size from the facts where the vendor gave none."""
         result = VideoResult.from_status(status, model=self.model, duration=self.duration,
-                                         resolution=self.resolution, prompt=self.prompt).to_dict()
+                                         resolution=self.resolution, prompt=self.prompt, mode=self.mode,
+                                         estimated_cost=self.estimated_cost).to_dict()
         if (result["video_width"] is None or result["video_height"] is None) and self.expected_size:
             result["video_width"], result["video_height"] = self.expected_size
         return result

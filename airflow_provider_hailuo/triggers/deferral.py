@@ -17,6 +17,28 @@ from airflow_provider_hailuo.waiting.events import WaitEvent
 from airflow_provider_hailuo.waiting.loop import check_once
 
 
+def default_deferrable() -> bool:
+    """``deferrable`` when the DAG does not say: ``[operators] default_deferrable`` if the deployment set
+    it (airflow.cfg, ``AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE``, ``_CMD`` or ``_SECRET``), else True.
+
+    Official providers read ``conf.getboolean("operators", "default_deferrable", fallback=...)``, but
+    Airflow ships that option with a default of False, so the fallback never applies and a stock
+    deployment would turn every wait into a worker slot held for minutes. A value the deployment
+    chose is followed either way; Airflow's own default is not taken for a choice.
+    """
+    import configparser
+    import os
+
+    from airflow.providers.common.compat.sdk import conf
+
+    section, key = "operators", "default_deferrable"
+    variable = f"AIRFLOW__{section.upper()}__{key.upper()}"
+    chosen = any(os.environ.get(variable + suffix) for suffix in ("", "_CMD", "_SECRET")) or (
+        configparser.RawConfigParser.has_option(conf, section, key)  # airflow.cfg only, not the defaults
+    )
+    return conf.getboolean(section, key, fallback=True) if chosen else True
+
+
 def check_then_defer(task: Any, decisions: WaitDecisions, get_status: Callable[[], TaskStatus], *,
                      hailuo_conn_id: str, initial_delay: float, max_transient_errors: int,
                      prior: TaskStatus | None = None, facts: Mapping[str, Any] | None = None) -> WaitEvent:
@@ -31,7 +53,8 @@ def check_then_defer(task: Any, decisions: WaitDecisions, get_status: Callable[[
     from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
 
     task.log.info(
-        "Deferring: the triggerer polls video task %s until it ends or until %s", decisions.video_task_id,
+        "Deferring: the triggerer polls video task %s, first in about %.3g s (initial_delay), then every "
+        "%.3g s or more, until it ends or until %s", decisions.video_task_id, initial_delay, decisions.poll_interval,
         datetime.fromtimestamp(decisions.deadline, tz=timezone.utc).isoformat(timespec="seconds"),
     )
     # No defer(timeout=...): that would end the task without execute_complete. The trigger gets

@@ -193,6 +193,11 @@ class VendorDialect:
         """Where the vendor's API returns the bytes directly (with the key), if it can."""
         return None
 
+    def estimated_cost(self, model: str | None, resolution: str | None,
+                       duration: int | None) -> dict[str, Any] | None:
+        """``{"amount", "unit"}`` for one clip at this vendor's published prices; None when it has none."""
+        return None
+
     def download_plan(self, location: DownloadLocation, content: DownloadLocation | None) -> list[DownloadSource]:
         """The ordered sources to try for the bytes: the signed URL, its backup, then the vendor API's
         own content endpoint; a signed URL refused as expired is looked up afresh (see transfers/download)."""

@@ -7,7 +7,7 @@ Same paths, bodies and ``base_resp`` errors as MiniMax; differences: the key goe
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from airflow_provider_hailuo.core.models import DownloadLocation
 from airflow_provider_hailuo.vendors.base import HttpRequest
@@ -46,3 +46,7 @@ class DMXAPIDialect(MiniMaxDialect):
 
     def content_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation | None:
         return None
+
+    def estimated_cost(self, model: str | None, resolution: str | None,
+                       duration: int | None) -> dict[str, Any] | None:
+        return None  # DMXAPI publishes no price list in its documents (MiniMax's credits are not its prices)

@@ -31,9 +31,10 @@ def check_once(decisions: WaitDecisions, get_status: Callable[[], TaskStatus],
 
 
 def wait_in_worker(decisions: WaitDecisions, get_status: Callable[[], TaskStatus], *, first_delay: float,
-                   prior: TaskStatus | None = None, sleep: Callable[[float], None] = time.sleep,
+                   prior: TaskStatus | None = None, sleep: Callable[[float], None] | None = None,
                    clock: Callable[[], float] = time.time) -> WaitEvent:
     """Poll until the wait ends, sleeping where the decisions say; returns the event that ended it."""
+    sleep = sleep or time.sleep  # looked up per call, so a patched time.sleep is the one used
     event = decisions.on_status(prior) if prior is not None else None
     if event is None:
         sleep(decisions.first_delay(first_delay, clock()))
