@@ -40,7 +40,7 @@ class HailuoConfigurationError(HailuoInvalidRequestError):
 
 
 class HailuoVendorError(HailuoError):
-    """The vendor answered with an error (HTTP error, or HTTP 200 with a non-zero ``base_resp``)."""
+    """The vendor answered with an error (an HTTP error, or an error code in an HTTP 200 answer)."""
 
     def __init__(
         self,

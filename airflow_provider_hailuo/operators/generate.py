@@ -68,7 +68,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
     (``subject_reference``, ``S2V-01``). Images may be https URLs, ``data:`` URLs, local paths or
     object-storage URIs (read with ``ObjectStoragePath``, connection ``image_conn_id``).
 
-    :param hailuo_conn_id: a ``hailuo_minimax``, ``hailuo_dmxapi`` or ``hailuo_modelverse`` connection.
+    :param hailuo_conn_id: a Hailuo connection (one conn type per vendor API; see the README).
     :param model: e.g. ``MiniMax-Hailuo-2.3``, ``MiniMax-Hailuo-02``, ``S2V-01``.
     :param prompt: the description (templated), up to 2000 characters; camera commands in brackets.
     :param duration: seconds (6 or 10 where the model offers it); unset: the model's default.

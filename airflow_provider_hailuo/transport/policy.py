@@ -1,14 +1,15 @@
 """One retry policy for the sync and the async transport, so the two pollers cannot drift apart.
 
-Retried: transient vendor codes (1000, 1001, 1024, 1033), HTTP 5xx/408, connection failures and
-rate limits (1002, 1039, 1041, 2045, HTTP 429), with exponential backoff and full jitter. Rate
-limits get their own, longer backoff and a budget in seconds, because a burst of mapped tasks
-against a 5-per-minute limit must wait minutes, not give up after five quick tries.
+Retried: transient vendor errors (the dialects map their codes to HailuoTransientError), HTTP
+5xx/408, connection failures and rate limits (HailuoRateLimitError, HTTP 429), with exponential
+backoff and full jitter. Rate limits get their own, longer backoff and a budget in seconds,
+because a burst of mapped tasks against a 5-per-minute limit must wait minutes, not give up
+after five quick tries.
 Never retried: authentication, balance, moderation, invalid parameters.
 
 A submit is not idempotent (a repeat may pay for a second video), so after a failure where the
 vendor gave no clear answer (reset, read timeout, cut body, or a gateway's 500/502/504, which can
-come after the vendor accepted the task) it is not repeated: only refusals (a base_resp code, HTTP
+come after the vendor accepted the task) it is not repeated: only refusals (a vendor error code, HTTP
 4xx, 503) and connections that never opened are safe to repeat.
 """
 
