@@ -29,7 +29,14 @@ from airflow_provider_hailuo.exceptions import (
     HailuoVendorInvalidRequestError,
 )
 from airflow_provider_hailuo.operators.image_reader import object_storage_reader
-from airflow_provider_hailuo.operators.resume import TASK_STATE_KEY, request_fingerprint, stored_task
+from airflow_provider_hailuo.operators.resume import (
+    TASK_STATE_KEY,
+    request_fingerprint,
+    stored_facts,
+    stored_task,
+    superseded_because,
+    warn_if_retries_resubmit,
+)
 from airflow_provider_hailuo.triggers.deferral import check_then_defer, default_deferrable
 from airflow_provider_hailuo.vendors.registry import DEFAULT_CONN_ID
 from airflow_provider_hailuo.waiting.decisions import (
@@ -216,26 +223,15 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
             request.summary(), hook.vendor, self.hailuo_conn_id,
             f"{credits:g} credits" if credits is not None else "unknown",
         )
-        self._warn_if_retries_resubmit(context)
+        warn_if_retries_resubmit(self.log, durable=self.durable, context=context)
         self.execute_resumable(context)
         return self._result
 
-    def _warn_if_retries_resubmit(self, context: Context) -> None:
-        """Say so when a retry of this task would pay for a second video (no store, or durable=False)."""
-        store = context.get("task_state_store")  # type: ignore[call-overload]
-        if self.durable:
-            return  # with no store, ResumableJobMixin itself logs that crash recovery is disabled
-        if store is None:
-            self.log.warning(
-                "No task_state_store in this Airflow (it arrived in 3.3): crash recovery is disabled, "
-                "a retry of this task submits, and pays for, a new video."
-            )
-        else:
-            self.log.warning("durable=False: every try of this task submits, and pays for, a new video.")
-
     # -- ResumableJobMixin ---------------------------------------------------------------------------
     def submit_job(self, context: Context) -> JsonValue:
-        request = self._require_request()
+        request = self._request
+        if request is None:  # pragma: no cover - execute() always builds it first
+            raise HailuoError("the request was not built before submitting")
         try:
             video_task_id = self.hook.submit(request)
         except HailuoError as exc:
@@ -274,18 +270,10 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                              self.external_id_key, external_id)
             return "unknown"
         video_task_id = str(stored["video_task_id"])
-        if stored["vendor"] and stored["vendor"] != hook.vendor:
-            self.log.warning(
-                "An earlier try submitted video task %s to %s, but connection %s is now %s; submitting anew.",
-                video_task_id, stored["vendor"], self.hailuo_conn_id, hook.vendor,
-            )
-            return "superseded"
-        if stored["request_sha256"] and stored["request_sha256"] != self._fingerprint:
-            self.log.warning(
-                "An earlier try submitted video task %s for a different request (model, prompt, images or "
-                "options changed since); submitting a new video for this one.",
-                video_task_id,
-            )
+        why = superseded_because(stored, vendor=hook.vendor, fingerprint=self._fingerprint,
+                                 conn_id=self.hailuo_conn_id)
+        if why:
+            self.log.warning("%s", why)
             return "superseded"
         try:
             status = hook.get_status(video_task_id)
@@ -372,21 +360,12 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         ``facts`` are the request's, carried through deferral; a task deferred by a release that
         did not carry them gets them from its rendered parameters, reading no image.
         """
-        carried = facts if isinstance(facts, Mapping) else self._stored_facts(context)
+        carried = facts if isinstance(facts, Mapping) else stored_facts(context, self.external_id_key)
         if carried is not None:
             self._facts = RequestFacts.from_dict(carried)
         if isinstance(event, Mapping) and isinstance(event.get("video_task_id"), str):
             self._video_task_id = event["video_task_id"]
         return self._finish(event_from_dict(event))
-
-    def _stored_facts(self, context: Context) -> Mapping[str, Any] | None:
-        store = context.get("task_state_store")  # type: ignore[call-overload]
-        try:
-            stored = store.get(self.external_id_key) if store is not None else None
-        except Exception:  # a store that cannot be read only costs the facts
-            return None
-        facts = stored.get("facts") if isinstance(stored, Mapping) else None
-        return facts if isinstance(facts, Mapping) else None
 
     def _finish(self, event: WaitEvent) -> dict[str, Any]:
         return self._result_for(event.outcome())  # raises the matching HailuoError for failed/timeout/error
@@ -409,11 +388,6 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
             result["file_id"], ", video_url given" if result["video_url"] else "",
         )
         return result
-
-    def _require_request(self) -> VideoRequest:
-        if self._request is None:  # pragma: no cover - execute() always builds it first
-            raise HailuoError("the request was not built before submitting")
-        return self._request
 
     def on_kill(self) -> None:
         if self._video_task_id:

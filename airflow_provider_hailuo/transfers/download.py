@@ -15,13 +15,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
-from xml.parsers import expat
 
 import urllib3
 
@@ -33,6 +31,7 @@ from airflow_provider_hailuo.exceptions import (
     HailuoInvalidRequestError,
     HailuoStorageError,
 )
+from airflow_provider_hailuo.transfers.error_hints import json_error_message, xml_error_code
 from airflow_provider_hailuo.transfers.verify import (
     StreamDigest,
     check_complete,
@@ -300,7 +299,7 @@ class VideoFetcher:
         except Exception:
             return ""
         text = body.decode("utf-8", errors="replace").strip() if isinstance(body, bytes) else ""
-        hint = _xml_error_code(text) if text.startswith("<") else _json_error_message(text, self.dialect)
+        hint = xml_error_code(text) if text.startswith("<") else json_error_message(text, self.dialect)
         return f" ({hint})" if hint else ""
 
     def _stream(self, response: Any, sink: ChunkSink, where: str, total: int | None) -> None:
@@ -355,48 +354,3 @@ def _arriving_chunks(response: Any, chunk_size: int) -> Iterator[bytes]:
         if not piece:
             return
         yield piece
-
-
-class _EntityRefused(Exception):
-    """An error body declaring XML entities: hostile (entity expansion), so it gives no hint."""
-
-
-def _xml_error_code(text: str) -> str | None:
-    """The ``<Code>`` of an object store's XML error (OSS, S3, GCS answer ``<Error><Code>...``).
-
-    Parsed with expat, refusing any entity declaration (what defusedxml does), so a hostile body
-    cannot expand; the body is at most ``_ERROR_BODY_LIMIT`` bytes anyway.
-    """
-    parser = expat.ParserCreate()
-    path: list[str] = []
-    code: list[str] = []
-
-    def refuse_entity(*_: object) -> None:
-        raise _EntityRefused
-
-    def text_of(data: str) -> None:
-        if path and path[-1] == "Code":
-            code.append(data)
-
-    parser.EntityDeclHandler = refuse_entity
-    parser.StartElementHandler = lambda name, attributes: path.append(name)
-    parser.EndElementHandler = lambda name: path.pop()
-    parser.CharacterDataHandler = text_of
-    try:
-        parser.Parse(text, True)
-    except (expat.ExpatError, _EntityRefused):
-        pass  # a cut or broken body still names its code if the code came first
-    found = "".join(code).strip()
-    return found[:60] or None
-
-
-def _json_error_message(text: str, dialect: Any) -> str | None:
-    """A JSON error body's reason, read the way the vendor's dialect reads its error answers."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return None
-    message = dialect.error_detail(data)
-    return str(message)[:120] if message else None
