@@ -13,13 +13,7 @@ from airflow_provider_hailuo.core.models import TaskStatus, VideoResult
 from airflow_provider_hailuo.exceptions import HailuoInvalidRequestError
 from airflow_provider_hailuo.triggers.deferral import check_then_defer, default_deferrable
 from airflow_provider_hailuo.vendors.registry import DEFAULT_CONN_ID
-from airflow_provider_hailuo.waiting.decisions import (
-    DEFAULT_MAX_TRANSIENT_ERRORS,
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_TIMEOUT,
-    WaitDecisions,
-    as_seconds,
-)
+from airflow_provider_hailuo.waiting import decisions as wait
 from airflow_provider_hailuo.waiting.events import event_from_dict
 from airflow_provider_hailuo.waiting.loop import check_once
 
@@ -52,25 +46,17 @@ class HailuoVideoSensor(BaseSensorOperator):
     template_fields: Sequence[str] = ("hailuo_conn_id", "video_task_id")
     ui_color = "#f0e4ff"
 
-    def __init__(
-        self,
-        *,
-        video_task_id: str,
-        hailuo_conn_id: str = DEFAULT_CONN_ID,
-        model: str | None = None,
-        deferrable: bool | None = None,
-        initial_delay: float | None = None,
-        max_transient_errors: int = DEFAULT_MAX_TRANSIENT_ERRORS,
-        **kwargs: Any,
-    ) -> None:
-        kwargs.setdefault("poke_interval", DEFAULT_POLL_INTERVAL)
-        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+    def __init__(self, *, video_task_id: str, hailuo_conn_id: str = DEFAULT_CONN_ID, model: str | None = None,
+                 deferrable: bool | None = None, initial_delay: float | None = None,
+                 max_transient_errors: int = wait.DEFAULT_MAX_TRANSIENT_ERRORS, **kwargs: Any) -> None:
+        kwargs.setdefault("poke_interval", wait.DEFAULT_POLL_INTERVAL)
+        kwargs.setdefault("timeout", wait.DEFAULT_TIMEOUT)
         super().__init__(**kwargs)
         self.hailuo_conn_id = hailuo_conn_id
         self.video_task_id = video_task_id
         self.model = model
         self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.initial_delay = None if initial_delay is None else as_seconds(initial_delay, "initial_delay",
+        self.initial_delay = None if initial_delay is None else wait.as_seconds(initial_delay, "initial_delay",
                                                                           allow_zero=True)
         self.max_transient_errors = int(max_transient_errors)
         self._last_status: TaskStatus | None = None
@@ -92,8 +78,8 @@ class HailuoVideoSensor(BaseSensorOperator):
             )
         return str(value).strip()
 
-    def _decisions(self, max_transient_errors: int) -> WaitDecisions:
-        decisions = WaitDecisions(
+    def _decisions(self, max_transient_errors: int) -> wait.WaitDecisions:
+        decisions = wait.WaitDecisions(
             video_task_id=self._task_id(), vendor=self.hook.vendor, deadline=time.time() + self.timeout,
             poll_interval=max(float(self.poke_interval), 0.001), max_transient_errors=max_transient_errors,
             log=self.log,
@@ -101,7 +87,7 @@ class HailuoVideoSensor(BaseSensorOperator):
         decisions.last_status = self._last_status  # log only changes across pokes
         return decisions
 
-    def _check(self, decisions: WaitDecisions) -> dict[str, Any] | None:
+    def _check(self, decisions: wait.WaitDecisions) -> dict[str, Any] | None:
         """The one status check of both modes: the result dict when done, None while it runs."""
         event = check_once(decisions, lambda: self.hook.get_status(decisions.video_task_id))
         self._last_status = decisions.last_status
