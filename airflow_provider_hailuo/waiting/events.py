@@ -12,7 +12,6 @@ JSON only: never a key, a header or the prompt.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,6 +49,8 @@ def _error_class(name: object, default: type[HailuoError]) -> type[HailuoError]:
 
 
 def _constructor_keywords(cls: type[HailuoError]) -> set[str]:
+    import inspect  # only when an error is rebuilt: inspect is not worth its import at DAG parse time
+
     return {name for name, p in inspect.signature(cls.__init__).parameters.items() if p.kind is p.KEYWORD_ONLY}
 
 
