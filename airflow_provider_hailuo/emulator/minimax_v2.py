@@ -19,7 +19,7 @@ from .v2_cdn import V2Cdn
 from .v2_config import KEY_TYPES
 from .v2_context_ir import expand_prompt
 from .v2_errors import error_response, fault_code_response, fault_status_response, malformed_json
-from .v2_files import receive_upload
+from .v2_files import base_resp_error, receive_upload
 from .v2_rules import (
     V2Invalid,
     V2Request,
@@ -83,9 +83,7 @@ class MiniMaxV2:
             who = self.key_type(request.headers.get("Authorization"))
             if who is None:
                 if endpoint == "v2_upload":
-                    return base_resp_error(
-                        401, 1004, "login fail: the Authorization header must be 'Bearer <API key>'"
-                    )
+                    return base_resp_error(401, 1004, "login fail: the Authorization header must be 'Bearer <API key>'")
                 message = "login fail: please carry a valid API key as 'Authorization: Bearer <key>'"
                 return self._error(401, message)
             fault, early = await self._fault(request, endpoint)
