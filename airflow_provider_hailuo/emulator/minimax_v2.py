@@ -29,7 +29,7 @@ from .v2_rules import (
     validate_regeneration_content,
 )
 from .v2_store import DEFAULT_QUEUED_SHARE, V2Task, account_name
-from .v2_video import h3_size
+from .v2_video import RATIOS, h3_size, ratio_aspect
 
 if TYPE_CHECKING:
     from .app import EmulatorApp
@@ -251,7 +251,8 @@ class MiniMaxV2:
                 f"invalid params, source task {source_id} must be a succeeded 768P generation "
                 f"(it is a {status} {source.resolution} {source.task_type} task)",
             )
-        width, height = h3_size("2K", source.width / source.height)
+        aspect = ratio_aspect(source.ratio) if source.ratio in RATIOS else source.width / source.height
+        width, height = h3_size("2K", aspect)
         usage = {
             "total_seconds": source.duration,
             "input_seconds": 0,
