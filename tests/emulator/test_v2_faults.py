@@ -80,9 +80,8 @@ def test_truncated_status_body(emulator: EmulatorServer) -> None:
     tid = task_id(create(emulator, body()))
     emulator.add_fault(endpoint="v2_status", kind="truncated")
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
-        fresh().get(
-            emulator.base_url("minimax") + f"/v2/query/video_generation/{tid}", headers=BEARER, timeout=TIMEOUT
-        ).content  # noqa: B018
+        url = emulator.base_url("minimax") + f"/v2/query/video_generation/{tid}"
+        fresh().get(url, headers=BEARER, timeout=TIMEOUT).content  # noqa: B018
 
 
 def test_download_faults(emulator: EmulatorServer) -> None:
