@@ -32,7 +32,8 @@ class EmulatorServer:
 
     ``options`` are the behaviour controls (``generation_seconds``, ``final_status``,
     ``fail_reason``, ``moderation``, ``rate_limit``, ``insufficient_balance``,
-    ``download_url_ttl``, ``synthetic_video_bytes``, ``max_body_bytes``); ``reset()`` restores them.
+    ``download_url_ttl``, ``synthetic_video_bytes``, ``max_body_bytes`` and the ``v2_*`` options of
+    the MiniMax-H3 surface); ``reset()`` restores them. ``v2_cdn_port`` is the H3 video CDN's port.
     """
 
     def __init__(
