@@ -265,12 +265,12 @@ class MiniMaxV2:
         return self._accept(account, config) or self._create(account, "regeneration", video, source_task_id=source_id)
 
     # -- tasks ----------------------------------------------------------------------------------
-    def _visible(self, account: str, task_id: str) -> V2Task | None:
+    def _visible(self, account: str, task_id: str, window: float | None = None) -> V2Task | None:
         """The account's task if it exists and is within the query window."""
         task = self.store.task(task_id)
         if task is None or task.account != account:
             return None
-        if time.time() - task.created_at > self._config()["v2_query_window"]:
+        if time.time() - task.created_at > (self._config()["v2_query_window"] if window is None else window):
             return None
         return task
 
@@ -330,8 +330,9 @@ class MiniMaxV2:
             return self._error(400, f"invalid params, filter.status must be one of {', '.join(STATUSES)}")
         ids = {part.strip() for part in query.get("filter.task_ids", "").split(",") if part.strip()}
         model, task_type = query.get("filter.model") or None, query.get("filter.task_type") or None
-        lifetime = self._config()["v2_task_lifetime"]
-        tasks = [task for task in self.store.account_tasks(account) if self._visible(account, task.task_id)]
+        config = self._config()
+        lifetime, window = config["v2_task_lifetime"], config["v2_query_window"]
+        tasks = [task for task in self.store.account_tasks(account) if self._visible(account, task.task_id, window)]
         tasks = [
             task
             for task in tasks

@@ -30,6 +30,7 @@ V2_ENDPOINTS = (
 IN_FLIGHT = ("queued", "running")
 FILE_LIFETIME = 7 * 86_400.0
 DEFAULT_QUEUED_SHARE = 0.4
+TASK_LIMIT = 20_000
 
 
 @dataclass
@@ -159,6 +160,8 @@ class V2Store:
 
     def add(self, task: V2Task) -> V2Task:
         with self.lock:
+            if len(self.tasks) >= TASK_LIMIT:  # a long-running emulator forgets its oldest task
+                self.remove(next(iter(self.tasks.values())))
             self.tasks[task.task_id] = task
             self.tokens[task.token] = task
         return task

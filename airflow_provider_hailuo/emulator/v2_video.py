@@ -11,9 +11,11 @@ import os
 import struct
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-H3_RENDER_VERSION = 1
+H3_RENDER_VERSION = 2
 H3_FPS = 24
 AUDIO_RATE = 48_000
 AUDIO_FRAME = 1024
@@ -87,47 +89,55 @@ def _tone_frame(samples: int) -> tuple[bytes, bytes]:
     return left, right
 
 
+def _one_second(av: Any, width: int, height: int) -> Iterator[Any]:
+    """24 frames of a flat picture with a block sweeping across the middle."""
+    probe = av.VideoFrame(width, height, "yuv420p")
+    line = probe.planes[0].line_size
+    base_row = bytes([40 + (width + height) % 60]) * line
+    block = max(16, (width // 16) & ~1)
+    block_rows = min(block, height)
+    top = (height - block_rows) // 2
+    above, below = base_row * top, base_row * (height - top - block_rows)
+    u_data = bytes([90]) * probe.planes[1].buffer_size
+    v_data = bytes([170]) * probe.planes[2].buffer_size
+    for index in range(H3_FPS):
+        frame = av.VideoFrame(width, height, "yuv420p")
+        y_plane, u_plane, v_plane = frame.planes
+        row = bytearray(base_row)
+        left = (index * (width - block)) // (H3_FPS - 1)
+        row[left : left + block] = b"\xe0" * block
+        y_plane.update((above + bytes(row) * block_rows + below)[: y_plane.buffer_size])
+        u_plane.update(u_data)
+        v_plane.update(v_data)
+        frame.pts = index
+        yield frame
+
+
 def render_h3_mp4(path: str, width: int, height: int, duration: int) -> None:
-    """Write an H.264 + stereo AAC MP4: a flat picture with a small sweeping block, two tones."""
+    """Write an H.264 + stereo AAC MP4: a block sweeping across a flat picture each second, two tones."""
     try:
         import av
     except ImportError as exc:  # pragma: no cover - depends on the environment
         from .media import VideoRenderError
 
         raise VideoRenderError("rendering MP4s needs PyAV: pip install 'airflow-provider-hailuo[emulator]'") from exc
-    frames = duration * H3_FPS
     container = av.open(path, mode="w", format="mp4", options={"movflags": "+faststart"})
     try:
         video = container.add_stream("libx264", rate=H3_FPS)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        # mostly static content at a high CRF keeps even 2K x 15 s small and quick to encode
-        video.options = {"preset": "ultrafast", "crf": "38", "g": str(H3_FPS * 2)}
+        # one closed GOP per second: the second is encoded once and its packets repeated
+        video.options = {"preset": "ultrafast", "crf": "38", "g": str(H3_FPS), "keyint_min": str(H3_FPS)}
         audio = container.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
         audio.bit_rate = 64_000
-        probe = av.VideoFrame(width, height, "yuv420p")
-        line = probe.planes[0].line_size
-        base_row = bytes([40 + (width + height) % 60]) * line
-        block = max(16, (width // 16) & ~1)
-        u_data = bytes([90]) * probe.planes[1].buffer_size
-        v_data = bytes([170]) * probe.planes[2].buffer_size
-        block_rows = min(block, height)
-        top = (height - block_rows) // 2
-        for index in range(frames):
-            frame = av.VideoFrame(width, height, "yuv420p")
-            y_plane, u_plane, v_plane = frame.planes
-            row = bytearray(base_row)
-            left = (index * (width - block)) // max(1, frames - 1)
-            row[left : left + block] = b"\xe0" * block
-            plain = base_row * top
-            bar = bytes(row) * block_rows
-            y_plane.update((plain + bar + base_row * (height - top - block_rows))[: y_plane.buffer_size])
-            u_plane.update(u_data)
-            v_plane.update(v_data)
-            frame.pts = index
-            for packet in video.encode(frame):
+        encoded = [packet for frame in _one_second(av, width, height) for packet in video.encode(frame)]
+        encoded += video.encode(None)
+        second = [(bytes(p), p.pts or 0, p.dts or 0, p.is_keyframe, p.time_base) for p in encoded]
+        for index in range(duration):
+            for data, pts, dts, keyframe, time_base in second:
+                packet = av.Packet(data)
+                packet.pts, packet.dts = pts + index * H3_FPS, dts + index * H3_FPS
+                packet.time_base, packet.is_keyframe, packet.stream = time_base, keyframe, video
                 container.mux(packet)
-        for packet in video.encode(None):
-            container.mux(packet)
         left_samples, right_samples = _tone_frame(AUDIO_FRAME)
         total = duration * AUDIO_RATE
         for start in range(0, total, AUDIO_FRAME):
