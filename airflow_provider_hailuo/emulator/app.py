@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -17,11 +17,26 @@ from .signing import BACKUP_PREFIX, PRIMARY_PREFIX
 from .state import VENDORS
 from .surfaces import SURFACES
 from .vendor_api import VendorApi
-from .web_io import CURRENT, RequestContext, json_response, redact_headers
+from .web_io import CURRENT, RequestContext, VideoSource, json_response, redact_headers
+from .web_io import ctx as _ctx  # noqa: F401  (the v2 modules import these names from here)
+from .web_io import file_chunks as _file_chunks  # noqa: F401
+
+if TYPE_CHECKING:
+    from .media import VideoCache
+    from .state import EmulatorState
+
+__all__ = ["EmulatorApp", "VideoSource", "json_response"]
 
 
 class EmulatorApp(VendorApi, Faults, Cdn, ControlApi):
-    """The emulator: each surface in ``surfaces.SURFACES`` adds its routes under its prefix."""
+    """The emulator: each surface in ``surfaces.SURFACES`` adds its routes under its prefix; the
+    MiniMax v2 surface (minimax_v2.py) registers its own, and runs its CDN on a port of its own."""
+
+    def __init__(self, state: EmulatorState, api_key: str, cache: VideoCache) -> None:
+        super().__init__(state, api_key, cache)
+        from .minimax_v2 import MiniMaxV2  # the v2 surface builds on this module
+
+        self.v2 = MiniMaxV2(self)
 
     # ----------------------------------------------------------------------------------------
     # application
@@ -36,6 +51,7 @@ class EmulatorApp(VendorApi, Faults, Cdn, ControlApi):
                     app.router.add_get(route.path, route.handler, name=route.name)
                 else:
                     app.router.add_route(route.method, route.path, route.handler, name=route.name)
+        self.v2.register(app)
         app.router.add_get(PRIMARY_PREFIX + "/{key:.+}", self._download_handler(PRIMARY_PREFIX), name="cdn:download")
         app.router.add_get(
             BACKUP_PREFIX + "/{key:.+}", self._download_handler(BACKUP_PREFIX), name="cdn:backup_download"

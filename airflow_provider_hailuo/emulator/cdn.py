@@ -21,6 +21,7 @@ from .core import AppCore
 from .media import VideoRenderError, synthetic_video_chunks
 from .signing import FILENAME, PRIMARY_PREFIX, oss_error_xml
 from .state import Fault, Task
+from .v2_store import V2Task
 from .web_io import CHUNK_SIZE, VideoSource, ctx, file_chunks
 
 log = logging.getLogger("airflow_provider_hailuo.emulator")
@@ -120,11 +121,20 @@ class Cdn(AppCore):
         return handler
 
     async def _serve_video(
-        self, request: web.Request, task: Task, fault: Fault | None, *, vendor_errors: bool
+        self,
+        request: web.Request,
+        task: Task | V2Task,
+        fault: Fault | None,
+        *,
+        vendor_errors: bool,
+        source: VideoSource | None = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> web.StreamResponse:
         entry = ctx().entry
         try:
-            source = await self._video_source(task)
+            if source is None:
+                assert isinstance(task, Task)
+                source = await self._video_source(task)
         except (VideoRenderError, OSError) as exc:
             log.exception("rendering the video of task %s failed", task.task_id)
             if vendor_errors:
@@ -139,6 +149,7 @@ class Cdn(AppCore):
             "Accept-Ranges": "bytes",
             "ETag": source.etag,
             "Last-Modified": formatdate(task.finished_at, usegmt=True),
+            **(extra_headers or {}),
         }
         if vendor_errors:
             headers["Content-Disposition"] = f'attachment; filename="{FILENAME}"'

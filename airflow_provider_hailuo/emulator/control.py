@@ -85,7 +85,13 @@ class ControlApi(AppCore):
         return json_response({"requests": entries})
 
     async def _get_tasks(self, request: web.Request) -> web.StreamResponse:
-        return json_response({"tasks": self.state.task_summaries(request.query.get("vendor") or None)})
+        lifetime = self.state.config_snapshot()["v2_task_lifetime"]
+        return json_response(
+            {
+                "tasks": self.state.task_summaries(request.query.get("vendor") or None),
+                "v2_in_flight": self.state.v2.in_flight_counts(lifetime),
+            }
+        )
 
     async def _post_reset(self, request: web.Request) -> web.StreamResponse:
         self.state.reset()

@@ -20,7 +20,8 @@ from aiohttp import web
 from .media import VideoCache
 from .signing import UrlSigner
 from .state import EmulatorState, Fault, Task
-from .web_io import ctx, redact_body
+from .v2_store import V2Task
+from .web_io import VideoSource, ctx, redact_body
 
 
 class AppCore:
@@ -33,6 +34,8 @@ class AppCore:
         self.signer = UrlSigner()
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hailuo-emulator-render")
         self._renders: dict[tuple[int, int, int], asyncio.Future[Path]] = {}
+        #: The MiniMax v2 surface (minimax_v2.MiniMaxV2), set by EmulatorApp.
+        self.v2: Any = None
 
     def _key_matches(self, candidate: str) -> bool:
         return hmac.compare_digest(candidate.encode(), self.api_key.encode())
@@ -91,6 +94,7 @@ class AppCore:
     def _prerender(self, task: Task) -> None:
         raise NotImplementedError  # cdn.Cdn
 
-    async def _serve_video(self, request: web.Request, task: Task, fault: Fault | None, *,
-                           vendor_errors: bool) -> web.StreamResponse:
+    async def _serve_video(self, request: web.Request, task: Task | V2Task, fault: Fault | None, *,
+                           vendor_errors: bool, source: VideoSource | None = None,
+                           extra_headers: dict[str, str] | None = None) -> web.StreamResponse:
         raise NotImplementedError  # cdn.Cdn

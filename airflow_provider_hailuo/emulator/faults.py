@@ -53,7 +53,7 @@ class Faults(AppCore):
             reason = HTTPStatus(status).phrase
         except ValueError:
             reason = "Error"
-        if endpoint in ("download", "backup_download"):
+        if endpoint in ("download", "backup_download", "v2_download"):
             code = "ServiceUnavailable" if status == 503 else "InternalError"
             return web.Response(
                 text=oss_error_xml(code, secrets.token_hex(12).upper()), status=status, content_type="application/xml"
@@ -100,7 +100,7 @@ class Faults(AppCore):
             return None, self._malformed_json(vendor)
         if fault.kind == "base_resp":
             code = fault.code if fault.code is not None else 1000
-            if endpoint in ("download", "backup_download"):
+            if endpoint in ("download", "backup_download", "v2_download"):
                 return None, self._http_fault_response(vendor, endpoint, fault.status or 500)
             return None, self._vendor_error(vendor or "minimax", endpoint, code, http_status=fault.status)
         if fault.kind == "expired_url":

@@ -28,7 +28,7 @@ class VendorApi(AppCore):
         bearer = scheme.lower() == "bearer" and self._key_matches(rest.strip())
         raw = self._key_matches(header)
         if vendor == "minimax":
-            return bearer
+            return bearer or self.v2.key_type(header) is not None  # v2_keys work on v1 too
         if vendor == "modelverse":
             return raw
         return bearer or raw  # dmxapi and the control endpoints
