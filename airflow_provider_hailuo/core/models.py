@@ -14,6 +14,8 @@ class Mode(str, enum.Enum):
     IMAGE = "image"
     FIRST_LAST_FRAME = "first_last_frame"
     SUBJECT_REFERENCE = "subject_reference"
+    #: MiniMax-H3 (v2) with reference images, videos or audios.
+    REFERENCE = "reference"
 
     @property
     def label(self) -> str:
@@ -25,6 +27,7 @@ _MODE_LABELS = {
     Mode.IMAGE: "image-to-video",
     Mode.FIRST_LAST_FRAME: "first+last-frame",
     Mode.SUBJECT_REFERENCE: "subject-reference",
+    Mode.REFERENCE: "reference-to-video",
 }
 
 
