@@ -91,7 +91,8 @@ def context_ir_cost(usage: Mapping[str, object] | None, region: str | None = Non
     if not usage or currency_for_region(region) != "USD":
         return None
     tokens = {}
-    for side, keys in (("input", ("input_tokens", "prompt_tokens")), ("output", ("output_tokens", "completion_tokens"))):
+    sides = (("input", ("input_tokens", "prompt_tokens")), ("output", ("output_tokens", "completion_tokens")))
+    for side, keys in sides:
         value = next((usage[key] for key in keys if isinstance(usage.get(key), (int, float))), None)
         if value is None or isinstance(value, bool):
             return None

@@ -14,7 +14,13 @@ from dataclasses import dataclass, replace
 
 from airflow_provider_hailuo.core import cost
 from airflow_provider_hailuo.core.images import ReadObject, describe
-from airflow_provider_hailuo.core.media import DEFAULT_INLINE_MAX_BYTES, MAX_SECONDS, MediaItem, plan_transfer, resolve_media
+from airflow_provider_hailuo.core.media import (
+    DEFAULT_INLINE_MAX_BYTES,
+    MAX_SECONDS,
+    MediaItem,
+    plan_transfer,
+    resolve_media,
+)
 from airflow_provider_hailuo.core.models import Mode
 from airflow_provider_hailuo.exceptions import HailuoInvalidRequestError
 
