@@ -22,6 +22,7 @@ import posixpath
 from dataclasses import dataclass, field, replace
 from urllib.parse import unquote, urlparse
 
+from airflow_provider_hailuo.core import audio_probe
 from airflow_provider_hailuo.core import media_probe as probe
 from airflow_provider_hailuo.core.images import _DATA_URL, ALLOWED_FORMATS, ReadObject, describe, image_source_kind
 from airflow_provider_hailuo.exceptions import HailuoInvalidRequestError
@@ -170,10 +171,10 @@ def check_video(data: bytes, parameter: str, source: str) -> probe.VideoProbe:
     return info
 
 
-def check_audio(data: bytes, parameter: str, source: str) -> probe.AudioProbe:
+def check_audio(data: bytes, parameter: str, source: str) -> audio_probe.AudioProbe:
     check_size(len(data), "audio", parameter, source)
     try:
-        info = probe.probe_audio(data)
+        info = audio_probe.probe_audio(data)
     except probe.MediaProbeError as exc:
         raise _refuse(parameter, f"{source} is not a readable WAV/MP3 file: {exc}.", source) from None
     check_seconds(info.duration, "audio", parameter, source)

@@ -60,6 +60,15 @@ class TaskStatus:
     error_message: str | None = None
     error_code: int | str | None = None
     trace_id: str | None = None
+    #: Filled by the v2 (MiniMax-H3) dialect; v1 answers leave the defaults (old event dicts inflate).
+    api: str = "v1"
+    model: str | None = None
+    resolution: str | None = None
+    ratio: str | None = None
+    usage: dict[str, Any] | None = None
+    task_type: str | None = None
+    #: H3-Context-IR tasks answer text, not a video: the expanded prompt.
+    expanded_prompt: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
