@@ -105,7 +105,7 @@ def probe_mp3(data: bytes) -> AudioProbe:
     for pos in range(start, min(len(data), start + 64 * 1024)):
         frame = _mp3_header(data, pos)
         # One header pattern can occur by chance; a real stream has a second frame right after it.
-        if frame and (pos + frame.length >= len(data) or _mp3_header(data, pos + frame.length)):
+        if frame and _mp3_header(data, pos + frame.length):
             start = pos
             break
         frame = None
