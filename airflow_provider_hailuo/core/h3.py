@@ -113,6 +113,12 @@ def get_h3_model(model: object) -> H3Model:
 
 
 def _check_prompt(prompt: object) -> str:
+    if prompt is not None and not isinstance(prompt, str):
+        raise HailuoInvalidRequestError(
+            f"prompt must be a string; got {type(prompt).__name__} {describe(prompt)}.",
+            parameter="prompt",
+            value=describe(prompt),
+        )
     if not isinstance(prompt, str) or not prompt.strip():
         raise HailuoInvalidRequestError(
             f"prompt is required for MiniMax-H3 in every mode (one non-empty text of up to {MAX_PROMPT_CHARS} "
