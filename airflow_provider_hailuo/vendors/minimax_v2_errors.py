@@ -117,7 +117,9 @@ def v2_error(http_status: int, data: Any, endpoint: str, *, trace_id: str | None
     kind, message, code = error_fields(data)
     meaning, cls = classify(http_status, kind, message, code)
     detail = message or body_excerpt
-    text = f"{endpoint} failed: {detail}" if detail else f"{endpoint} failed"
+    # Without a code the exception would not print the meaning; say it in the message then.
+    head = f"{endpoint} failed" if code is not None else f"{endpoint} failed ({meaning})"
+    text = f"{head}: {detail}" if detail else head
     if cls is HailuoAuthenticationError and meaning == PAY_AS_YOU_GO_HINT:
         text = f"{text}. {PAY_AS_YOU_GO_HINT}"
         meaning = "key type cannot use MiniMax-H3"
