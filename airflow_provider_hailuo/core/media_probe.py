@@ -73,7 +73,7 @@ def iter_boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[
         pos += size
 
 
-def find_box(data: bytes, parent: Box | None, *path: str, full_box_parents: frozenset[str] = frozenset()) -> Box | None:
+def find_box(data: bytes, parent: Box | None, *path: str) -> Box | None:
     """The first box along ``path`` under ``parent`` (the whole file when None)."""
     start, end = (0, len(data)) if parent is None else (parent.start, parent.end)
     current: Box | None = None
@@ -81,7 +81,7 @@ def find_box(data: bytes, parent: Box | None, *path: str, full_box_parents: froz
         current = next((box for box in iter_boxes(data, start, end) if box.kind == kind), None)
         if current is None:
             return None
-        start, end = current.start + (4 if kind in full_box_parents else 0), current.end
+        start, end = current.start, current.end
     return current
 
 
