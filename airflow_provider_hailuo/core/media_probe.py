@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import struct
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 _T = TypeVar("_T")
@@ -225,7 +225,11 @@ def _time_fields(data: bytes, box: Box) -> tuple[int, int]:
 
 @truncation_is_an_error
 def probe_video(data: bytes) -> VideoProbe:
-    """Container, duration, codecs and frame rate of an MP4/MOV from its ``moov`` box."""
+    """Container, duration, codecs and frame rate of an MP4/MOV from its ``moov`` box.
+
+    A fragmented MP4 (``moof`` boxes, as streaming recorders write) states no duration in its
+    header; its samples are then summed from the fragments' ``trun`` boxes.
+    """
     container = video_container(data)
     if container is None:
         raise MediaProbeError("not an MP4 or MOV file (no MP4/QuickTime brand in ftyp)")
@@ -235,49 +239,95 @@ def probe_video(data: bytes) -> VideoProbe:
     mvhd = find_box(data, moov, "mvhd")
     if mvhd is None:
         raise MediaProbeError("the file has no movie header ('mvhd')")
-    timescale, duration = _time_fields(data, mvhd)
-    if duration in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
-        mehd = find_box(data, moov, "mvex", "mehd")  # fragmented MP4: the fragment duration
-        if mehd is not None:
-            fmt = ">Q" if data[mehd.start] == 1 else ">I"
-            (duration,) = struct.unpack_from(fmt, data, mehd.start + 4)
-    if timescale == 0 or duration in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF):
+    timescale, ticks = _time_fields(data, mvhd)
+    seconds = ticks / timescale if timescale and ticks not in (0, 0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF) else None
+    video: _Track | None = None
+    audio: _Track | None = None
+    tracks = [_track(data, trak) for trak in iter_boxes(data, moov.start, moov.end) if trak.kind == "trak"]
+    if seconds is None or any(track.samples == 0 for track in tracks):
+        totals = _fragment_totals(data, moov)
+        tracks = [track.with_fragments(*totals.get(track.track_id, (0, 0))) for track in tracks]
+        seconds = seconds or max((track.seconds for track in tracks), default=0.0)
+    if not seconds:
         raise MediaProbeError("the movie header gives no duration")
-    video_codec = audio_codec = None
-    fps = None
-    width = height = None
-    for trak in (box for box in iter_boxes(data, moov.start, moov.end) if box.kind == "trak"):
-        handler = find_box(data, trak, "mdia", "hdlr")
-        if handler is None or handler.end - handler.start < 12:
-            continue
-        kind = data[handler.start + 8:handler.start + 12]
-        entry = _first_sample_entry(data, trak)
-        if kind == b"vide" and video_codec is None:
-            video_codec = entry.kind if entry else None
-            if entry and entry.end - entry.start >= 28:
-                width, height = struct.unpack_from(">HH", data, entry.start + 24)
-            fps = _frame_rate(data, trak)
-        elif kind == b"soun" and audio_codec is None:
-            audio_codec = entry.kind if entry else None
-    return VideoProbe(container, duration / timescale, video_codec, audio_codec, fps, width, height)
+    video = next((track for track in tracks if track.handler == b"vide"), None)
+    audio = next((track for track in tracks if track.handler == b"soun"), None)
+    return VideoProbe(
+        container, seconds,
+        video_codec=video.codec if video else None, audio_codec=audio.codec if audio else None,
+        fps=video.samples / video.seconds if video and video.samples and video.seconds else None,
+        width=video.width if video else None, height=video.height if video else None,
+    )
 
 
-def _first_sample_entry(data: bytes, trak: Box) -> Box | None:
-    stsd = find_box(data, trak, "mdia", "minf", "stbl", "stsd")
-    if stsd is None or stsd.end - stsd.start < 8:
-        return None
-    return next(iter_boxes(data, stsd.start + 8, stsd.end), None)
+@dataclass(frozen=True)
+class _Track:
+    track_id: int
+    handler: bytes  # vide, soun, ...
+    codec: str | None
+    timescale: int
+    ticks: int
+    samples: int
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def seconds(self) -> float:
+        return self.ticks / self.timescale if self.timescale else 0.0
+
+    def with_fragments(self, ticks: int, samples: int) -> _Track:
+        if self.samples or not samples:
+            return self
+        return replace(self, ticks=ticks, samples=samples)
 
 
-def _frame_rate(data: bytes, trak: Box) -> float | None:
+def _track(data: bytes, trak: Box) -> _Track:
+    tkhd = find_box(data, trak, "tkhd")
+    track_id = struct.unpack_from(">I", data, tkhd.start + (20 if data[tkhd.start] == 1 else 12))[0] if tkhd else 0
+    handler = find_box(data, trak, "mdia", "hdlr")
+    kind = data[handler.start + 8:handler.start + 12] if handler and handler.end - handler.start >= 12 else b""
     mdhd = find_box(data, trak, "mdia", "mdhd")
+    timescale, ticks = _time_fields(data, mdhd) if mdhd else (0, 0)
+    stsd = find_box(data, trak, "mdia", "minf", "stbl", "stsd")
+    entry = next(iter_boxes(data, stsd.start + 8, stsd.end), None) if stsd and stsd.end - stsd.start >= 8 else None
+    width = height = None
+    if kind == b"vide" and entry and entry.end - entry.start >= 28:
+        width, height = struct.unpack_from(">HH", data, entry.start + 24)
     stts = find_box(data, trak, "mdia", "minf", "stbl", "stts")
-    if mdhd is None or stts is None or stts.end - stts.start < 8:
-        return None
-    timescale, duration = _time_fields(data, mdhd)
-    (entries,) = struct.unpack_from(">I", data, stts.start + 4)
-    entries = min(entries, (stts.end - stts.start - 8) // 8)
-    samples = sum(struct.unpack_from(">I", data, stts.start + 8 + 8 * i)[0] for i in range(entries))
-    if not timescale or not duration or not samples:
-        return None  # fragmented files keep their samples in moof boxes: rate unknown
-    return samples / (duration / timescale)
+    samples = 0
+    if stts and stts.end - stts.start >= 8:
+        entries = min(struct.unpack_from(">I", data, stts.start + 4)[0], (stts.end - stts.start - 8) // 8)
+        samples = sum(struct.unpack_from(">I", data, stts.start + 8 + 8 * i)[0] for i in range(entries))
+    return _Track(track_id, kind, entry.kind if entry else None, timescale, ticks, samples, width, height)
+
+
+def _fragment_totals(data: bytes, moov: Box) -> dict[int, tuple[int, int]]:
+    """(ticks, samples) per track id, summed over the ``moof``/``traf``/``trun`` boxes."""
+    defaults: dict[int, int] = {}
+    mvex = find_box(data, moov, "mvex")
+    for trex in (box for box in iter_boxes(data, mvex.start, mvex.end) if box.kind == "trex") if mvex else ():
+        track, _, duration = struct.unpack_from(">III", data, trex.start + 4)
+        defaults[track] = duration
+    totals: dict[int, tuple[int, int]] = {}
+    for moof in (box for box in iter_boxes(data) if box.kind == "moof"):
+        for traf in (box for box in iter_boxes(data, moof.start, moof.end) if box.kind == "traf"):
+            tfhd = find_box(data, traf, "tfhd")
+            if tfhd is None:
+                continue
+            flags = int.from_bytes(data[tfhd.start + 1:tfhd.start + 4], "big")
+            (track,) = struct.unpack_from(">I", data, tfhd.start + 4)
+            pos = tfhd.start + 8 + (8 if flags & 0x01 else 0) + (4 if flags & 0x02 else 0)
+            default = struct.unpack_from(">I", data, pos)[0] if flags & 0x08 else defaults.get(track, 0)
+            ticks, samples = totals.get(track, (0, 0))
+            for trun in (box for box in iter_boxes(data, traf.start, traf.end) if box.kind == "trun"):
+                run_flags = int.from_bytes(data[trun.start + 1:trun.start + 4], "big")
+                (count,) = struct.unpack_from(">I", data, trun.start + 4)
+                pos = trun.start + 8 + (4 if run_flags & 0x01 else 0) + (4 if run_flags & 0x04 else 0)
+                stride = 4 * bin(run_flags & 0xF00).count("1")
+                if run_flags & 0x100:
+                    ticks += sum(struct.unpack_from(">I", data, pos + i * stride)[0] for i in range(count))
+                else:
+                    ticks += default * count
+                samples += count
+            totals[track] = (ticks, samples)
+    return totals

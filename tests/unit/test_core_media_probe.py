@@ -48,6 +48,19 @@ def test_hevc_and_mpeg4_codecs_are_told_apart(media_dir: Path) -> None:
     assert mpeg4.video_codec == "mp4v"
 
 
+def test_fragmented_mp4_duration_comes_from_its_fragments(media_dir: Path) -> None:
+    data = make_video(media_dir / "f.mp4", seconds=4, fps=25, audio=True,
+                      movflags="frag_keyframe+empty_moov").read_bytes()
+    moov_end = data.index(b"moof") - 4
+    assert b"moof" in data and b"mehd" not in data[:moov_end]  # really no duration in the header
+    info = probe_video(data)
+    assert info.duration == pytest.approx(4, abs=0.1)
+    assert info.fps == pytest.approx(25, abs=0.01)
+    assert (info.video_codec, info.audio_codec) == ("avc1", "mp4a")
+    with pytest.raises(MediaProbeError, match="no duration"):
+        probe_video(data[:moov_end])  # the header alone, its fragments cut off
+
+
 def test_truncated_and_foreign_files_are_probe_errors(media_dir: Path) -> None:
     data = make_video(media_dir / "t.mp4", seconds=2, audio=False).read_bytes()
     with pytest.raises(MediaProbeError, match="truncated"):

@@ -32,9 +32,13 @@ def _audio_frame(samples: int, rate: int) -> av.AudioFrame:
 
 
 def make_video(path: Path, seconds: float = 3, fps: int = 24, audio: bool = True, codec: str = "libx264",
-               size: tuple[int, int] = (320, 240), container: str | None = None) -> Path:
-    """An H.264 (or ``codec``) video with, optionally, a stereo AAC track, as H3 makes them."""
-    output = av.open(str(path), "w", format=container)
+               size: tuple[int, int] = (320, 240), container: str | None = None,
+               movflags: str | None = None) -> Path:
+    """An H.264 (or ``codec``) video with, optionally, a stereo AAC track, as H3 makes them.
+
+    ``movflags="frag_keyframe+empty_moov"`` writes a fragmented MP4 (no duration in its header).
+    """
+    output = av.open(str(path), "w", format=container, options={"movflags": movflags} if movflags else {})
     video = output.add_stream(codec, rate=fps)
     video.width, video.height = size
     video.pix_fmt = "yuv420p"
