@@ -43,6 +43,7 @@ CONTEXT_IR_PATH = "/v2/h3_context_ir"
 REGENERATION_PATH = "/v2/video_regeneration"
 UPLOAD_PATH = "/v1/files/upload"
 
+
 @dataclass(frozen=True)
 class MultipartUpload:
     """``POST /v1/files/upload`` as multipart form data: ``purpose`` and the ``file`` part."""

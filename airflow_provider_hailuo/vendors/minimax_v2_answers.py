@@ -37,7 +37,7 @@ STATUS_WORDS: dict[str, TaskState] = {
 }
 _FINAL_REASONS = {"cancelled": "the task was cancelled before it started (not charged)",
                   "canceled": "the task was cancelled before it started (not charged)",
-                  "expired": "the task expired at the vendor before it finished (not charged)"}
+                  "expired": "the task expired at the vendor before it finished"}
 TEXT_TASK_TYPES = frozenset({"h3_context_ir"})
 
 
