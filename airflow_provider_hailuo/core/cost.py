@@ -1,17 +1,16 @@
 """What a video costs, as the contract's ``estimated_cost`` value: ``{"amount": float, "unit": str}``.
 
-v1 (Hailuo) models are priced in MiniMax China credits per clip (seed 002, ``capabilities``).
-MiniMax-H3 is priced per second (API_V2_NOTES "Prices"): USD on the global host, CNY on the China
-host. Where the table does not say (H3-Max in CNY, images beyond the free ones in CNY), the
-estimate is None rather than a guess: ``max_cost`` must never be checked against a made-up figure.
+v1 (Hailuo) models are priced in MiniMax China credits per clip (seed 002, in ``capabilities``,
+exposed by ``MiniMaxDialect.estimated_cost``). MiniMax-H3 is priced per second (API_V2_NOTES
+"Prices"): USD on the global host, CNY on the China host. Where the table does not say (H3-Max
+in CNY, images beyond the free ones in CNY), the estimate is None rather than a guess: ``max_cost``
+must never be checked against a made-up figure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-from airflow_provider_hailuo.core.capabilities import estimate_credits
 
 Cost = dict[str, float | str]
 
@@ -39,12 +38,6 @@ def currency_for_region(region: str | None) -> str:
 
 def _cost(amount: float, unit: str) -> Cost:
     return {"amount": round(amount, 6), "unit": unit}
-
-
-def estimate_v1_cost(model: str | None, resolution: str | None, duration: int | None) -> Cost | None:
-    """A Hailuo clip in MiniMax China credits (the figure ``VideoRequest.estimated_credits`` gives)."""
-    credits = estimate_credits(model, resolution, duration)
-    return None if credits is None else _cost(credits, "credits")
 
 
 def estimate_h3_cost(model: str, resolution: str, duration: float, *, image_count: int = 0,

@@ -139,7 +139,10 @@ class VideoResult:
         prompt: str | None = None,
         mode: Mode | str | None = None,
         estimated_cost: dict[str, Any] | None = None,
+        ratio: str | None = None,
     ) -> VideoResult:
+        """``api``, ``ratio`` and ``usage`` come from the status (v2 reports them; v1 leaves the
+        defaults); ``ratio`` given here is the request's, used when the answer does not say."""
         return cls(
             vendor=status.vendor,
             model=model,
@@ -154,4 +157,7 @@ class VideoResult:
             prompt=prompt,
             mode=mode.value if isinstance(mode, Mode) else mode,
             estimated_cost=estimated_cost,
+            api=status.api,
+            ratio=status.ratio or ratio,
+            usage=dict(status.usage) if status.usage else None,
         )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import quote, urlparse
 
+from airflow_provider_hailuo.core.cost import estimate_h3_cost
 from airflow_provider_hailuo.core.h3 import H3Request
 from airflow_provider_hailuo.core.media import MAX_BODY_BYTES, MediaUpload, MiB
 from airflow_provider_hailuo.core.models import DownloadLocation, TaskStatus
@@ -199,6 +200,17 @@ class MiniMaxV2Dialect(MiniMaxDialect):
 
     display_name: ClassVar[str] = "MiniMax (video API v2)"
     video_by_file_id: ClassVar[bool] = False
+
+    def __init__(self, region: str | None = None) -> None:
+        #: The connection's ``region`` extra: global bills USD, China (the default host) CNY.
+        self.region = region
+
+    def estimated_cost(self, model: str | None, resolution: str | None,
+                       duration: int | None) -> dict[str, Any] | None:
+        """Output seconds only; ``H3Request.estimated_cost`` adds images and reference video."""
+        if model is None or resolution is None or duration is None:
+            return None
+        return estimate_h3_cost(model, resolution, duration, region=self.region)
 
     def build_submit(self, request: VideoRequest | H3Request) -> HttpRequest:
         if not isinstance(request, H3Request):

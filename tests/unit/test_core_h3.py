@@ -9,12 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_hailuo.core import media
-from airflow_provider_hailuo.core.cost import (
-    cost_from_usage,
-    estimate_h3_cost,
-    estimate_regeneration_cost,
-    estimate_v1_cost,
-)
+from airflow_provider_hailuo.core.cost import cost_from_usage, estimate_h3_cost, estimate_regeneration_cost
 from airflow_provider_hailuo.core.h3 import (
     H3Request,
     api_for_model,
@@ -241,8 +236,6 @@ def test_cost_from_reported_usage_and_other_prices() -> None:
     assert cost_from_usage(H3, "768P", None, "global") is None
     assert estimate_regeneration_cost(10, "global") == {"amount": 0.5, "unit": "USD"}
     assert estimate_regeneration_cost(10, "china") is None
-    assert estimate_v1_cost("MiniMax-Hailuo-2.3", "768P", 6) == {"amount": 1.0, "unit": "credits"}
-    assert estimate_v1_cost("MiniMax-Hailuo-2.3", "768P", 7) is None
 
 
 def test_the_v1_path_knows_h3_names_and_points_to_v2() -> None:

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_hailuo.core.h3 import H3Request
+from airflow_provider_hailuo.core.h3_results import enhanced_prompt_result, v2_video_result
 from airflow_provider_hailuo.core.media import MediaItem, MediaUpload
-from airflow_provider_hailuo.core.models import TaskState
+from airflow_provider_hailuo.core.models import TaskState, TaskStatus, VideoResult
 from airflow_provider_hailuo.core.request import VideoRequest
-from airflow_provider_hailuo.core.result_fields import enhanced_prompt_result, v1_result_fields, v2_result_fields
 from airflow_provider_hailuo.exceptions import (
     HailuoAuthenticationError,
     HailuoInsufficientBalanceError,
@@ -384,17 +384,36 @@ def test_dialect_speaks_the_poller_interface() -> None:
     assert caught.value.parameter == "model"
 
 
-def test_result_fields() -> None:
+def test_v2_video_result_dict() -> None:
     request = H3Request.build(model="MiniMax-H3", prompt="A fox", resolution="2K", ratio="9:16")
     status = parse_query(answer({"task": task()}), "1").to_task_status()
-    assert v2_result_fields(status, request, "global") == {
-        "api": "v2", "mode": "text", "ratio": "16:9", "estimated_cost": {"amount": 0.65, "unit": "USD"},
+    result = v2_video_result(status, request, "global").to_dict()
+    assert result == {
+        "vendor": "minimax", "model": "MiniMax-H3", "video_task_id": "424010985738629", "status": "succeeded",
+        "file_id": None, "video_url": VIDEO, "video_width": None, "video_height": None, "duration": 5,
+        "resolution": "2K", "prompt": "A fox", "api": "v2", "mode": "text", "ratio": "16:9",
         "usage": {"total_seconds": 5, "input_seconds": 0, "output_seconds": 5, "input_image_count": 0},
+        "estimated_cost": {"amount": 0.65, "unit": "USD"},  # 5 billed seconds at 2K
     }
     bare = parse_query(answer({"task": task(usage=None, ratio=None)}), "1").to_task_status()
-    assert v2_result_fields(bare, request, "china") == {
-        "api": "v2", "mode": "text", "ratio": "9:16", "usage": None, "estimated_cost": {"amount": 4.0, "unit": "CNY"}}
-    assert v2_result_fields(bare)["mode"] is None  # the sensor knows only the task id
-    v1 = VideoRequest.build(model="MiniMax-Hailuo-2.3", prompt="A fox")
-    assert v1_result_fields(v1) == {"api": "v1", "mode": "text", "ratio": None, "usage": None,
-                                    "estimated_cost": {"amount": 1.0, "unit": "credits"}}
+    from_request = v2_video_result(bare, request, "china").to_dict()
+    assert (from_request["ratio"], from_request["usage"]) == ("9:16", None)
+    assert from_request["estimated_cost"] == {"amount": 4.0, "unit": "CNY"}  # the request's 5 s at 2K
+    sensor = v2_video_result(status).to_dict()  # a sensor knows only the task id
+    assert (sensor["mode"], sensor["prompt"], sensor["api"]) == (None, None, "v2")
+    assert sensor["estimated_cost"] == {"amount": 4.0, "unit": "CNY"}
+
+
+def test_v1_results_are_unchanged_by_the_v2_status_fields() -> None:
+    status = TaskStatus(vendor="minimax", task_id="1", state=TaskState.SUCCEEDED, raw_status="Success",
+                        file_id="f")
+    result = VideoResult.from_status(status, model="MiniMax-Hailuo-2.3", ratio=None).to_dict()
+    assert (result["api"], result["ratio"], result["usage"]) == ("v1", None, None)
+    assert TaskStatus.from_dict({k: v for k, v in status.to_dict().items()
+                                 if k not in ("api", "ratio", "usage", "model")}) == status  # old events inflate
+
+
+def test_dialect_estimate_by_region() -> None:
+    assert MiniMaxV2Dialect().estimated_cost("MiniMax-H3", "768P", 10) == {"amount": 5.0, "unit": "CNY"}
+    assert MiniMaxV2Dialect("global").estimated_cost("MiniMax-H3", "2K", 10) == {"amount": 1.3, "unit": "USD"}
+    assert MiniMaxV2Dialect("global").estimated_cost("MiniMax-H3", None, 10) is None
