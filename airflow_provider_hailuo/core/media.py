@@ -1,7 +1,7 @@
 """Media inputs of a MiniMax-H3 request: where each comes from, whether v2 takes it, how it is sent.
 
-An input is an http(s) URL or an ``mm_file://`` id (sent as is: the vendor fetches or already has
-it), a ``data:`` URL (checked, sent as is with its MIME type lower-cased), a local path /
+An input is an https URL or an ``mm_file://`` id (sent as is: the vendor fetches or already has
+it; plain http is refused), a ``data:`` URL (checked, sent as is with its MIME type lower-cased), a local path /
 ``file://`` URI, or an object-storage URI read through the injected ``read_object`` (as
 :mod:`core.images` does for v1). What we can read is checked like v2 checks it (API_V2_NOTES
 "Media"): format by content, size, pixel size and aspect, duration and frame rate.
@@ -212,8 +212,13 @@ def resolve_media(value: object, kind: str, role: str, parameter: str,
         return MediaItem(kind, role, parameter, repr(value), url=value)
     source_kind = image_source_kind(value)
     if source_kind == "url":
-        if not urlparse(value).netloc:
+        parsed = urlparse(value)
+        if not parsed.netloc:
             raise _refuse(parameter, f"{value!r} is not a complete URL (no host).", value)
+        if parsed.scheme.lower() != "https":
+            # As core.images does for v1: the vendor would fetch it in clear, where it can be swapped.
+            raise _refuse(parameter, f"{value!r} is a plain http:// URL; media URLs must be https://. Give an https "
+                          "URL, or a local path, a data: URL or an object-storage URI.", value)
         return MediaItem(kind, role, parameter, repr(value), url=value)
     if source_kind == "data":
         return _resolve_data_url(value, kind, role, parameter)
@@ -252,7 +257,7 @@ def _resolve_data_url(value: str, kind: str, role: str, parameter: str) -> Media
 def _read_local(value: str, kind: str, parameter: str) -> bytes:
     path = os.path.expanduser(unquote(urlparse(value).path) if value[:5].lower() == "file:" else value)
     if not os.path.isfile(path):
-        raise _refuse(parameter, f"{value!r} is not an http(s) URL, a data: URL, an mm_file:// id or an "
+        raise _refuse(parameter, f"{value!r} is not an https URL, a data: URL, an mm_file:// id or an "
                       f"object-storage URI, and no local file exists at that path.", value)
     check_size(os.path.getsize(path), kind, parameter, repr(value))
     try:

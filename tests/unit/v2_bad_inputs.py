@@ -102,6 +102,8 @@ BAD_INPUTS: list[tuple[str, Any, str]] = [
     ("missing local file", {"first_frame_image": "/nonexistent/frame.png"}, "first_frame_image"),
     ("unsupported scheme", {"reference_images": ["ftp://example.com/a.png"]}, "reference_images"),
     ("URL without host", {"first_frame_image": "https:///a.png"}, "first_frame_image"),
+    ("plain http image URL", {"reference_images": ["http://cdn.example.com/a.png"]}, "reference_images"),
+    ("plain http video URL on loopback", {"reference_videos": ["http://127.0.0.1:8089/a.mp4"]}, "reference_videos"),
     ("mm_file without id", {"reference_images": ["mm_file://"]}, "reference_images"),
     ("object storage outside Airflow", {"reference_images": ["s3://bucket/a.png"]}, "reference_images"),
     ("image data URL as a video", {"reference_videos": ["data-url:png:image/png"], "reference_images": [URL]},
