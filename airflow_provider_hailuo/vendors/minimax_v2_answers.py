@@ -179,7 +179,7 @@ def parse_task(task: object, trace_id: str | None = None, task_id: str | None = 
 def parse_create(response: HttpResponse) -> str:
     """``{"task_id": "..."}`` (also the answer of Context-IR and regeneration)."""
     data = decode(response, "submit")
-    return as_str_id(data.get("task_id"), "minimax", "task_id", data.get("request_id"))
+    return as_str_id(data.get("task_id"), "minimax", "task_id", _optional_str(data.get("request_id")))
 
 
 def parse_query(response: HttpResponse, task_id: str) -> V2Task:
