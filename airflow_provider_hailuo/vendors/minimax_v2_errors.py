@@ -30,7 +30,9 @@ VENDOR = "minimax"
 #: "(2013)" at the very end of the message, allowing trailing spaces or a full stop.
 _CODE_AT_END = re.compile(r"\((\d{1,6})\)\s*[.。]?\s*$")
 #: How MiniMax names the key types that cannot use H3 (Token Plan, Video Package).
-_KEY_TYPE_WORDS = re.compile(r"token[\s_-]*plan|video[\s_-]*package|coding[\s_-]*plan|key[\s_-]*type|套餐", re.I)
+_KEY_TYPE_WORDS = re.compile(
+    r"token[\s_-]*plan|video[\s_-]*package|coding[\s_-]*plan|key[\s_-]*type|pay[\s-]*as[\s-]*you[\s-]*go|套餐", re.I
+)
 PAY_AS_YOU_GO_HINT = (
     "this API key's type cannot use MiniMax-H3: H3 needs a pay-as-you-go key (sk-api-...); Token Plan and "
     "Video Package keys cannot create H3 videos. Put a pay-as-you-go key in the hailuo_minimax connection."

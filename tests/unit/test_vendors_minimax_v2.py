@@ -296,9 +296,13 @@ def test_status_decides_when_the_body_has_no_code_or_type() -> None:
         assert type(caught.value) is cls and caught.value.http_status == http
 
 
-def test_key_type_that_cannot_use_h3_says_which_key_is_needed() -> None:
-    body = v2_error_body("bad_request_error", "invalid params, token plan does not support model MiniMax-H3 (2013)",
-                         "400")
+@pytest.mark.parametrize("message", [
+    "invalid params, token plan does not support model MiniMax-H3 (2013)",
+    "invalid params, your Video Package key cannot use MiniMax-H3 (video API v2); MiniMax-H3 needs a "
+    "pay-as-you-go API key (2013)",
+])
+def test_key_type_that_cannot_use_h3_says_which_key_is_needed(message: str) -> None:
+    body = v2_error_body("bad_request_error", message, "400")
     with pytest.raises(HailuoAuthenticationError, match=r"pay-as-you-go key \(sk-api-\.\.\.\)") as caught:
         parse_create(answer(body, 400))
     assert caught.value.code == 2013 and not caught.value.retryable
