@@ -99,7 +99,7 @@ def get_capability(model: object) -> ModelCapability:
     cap = MODELS.get(model.strip())
     if cap is None and model.strip().lower() in {name.lower() for name in V2_MODELS}:
         raise HailuoInvalidRequestError(
-            f"model {model!r} is a MiniMax-H3 model, served only by MiniMax's video API v2 (a hailuo_minimax "
+            f"model {model!r} is a MiniMax-H3 model, served only by MiniMax's video API v2 (a MiniMax "
             f"connection); this request was built for the v1 (Hailuo) API, which offers: {', '.join(MODELS)}.",
             parameter="model",
             value=model,

@@ -31,9 +31,9 @@ REGENERATION_USD_PER_SECOND = 0.05
 CONTEXT_IR_USD_PER_MILLION = {"input": 0.90, "output": 3.60}
 
 
-def currency_for_region(region: str | None) -> str:
-    """The hailuo_minimax connection's region: global (api.minimax.io) bills USD, China CNY."""
-    return "USD" if str(region or "").strip().lower() in ("global", "intl") else "CNY"
+def _unit(currency: str | None) -> str:
+    """The price table's currency; unset means CNY (the China host's prices, the default connection)."""
+    return "USD" if str(currency or "").strip().upper() == "USD" else "CNY"
 
 
 def _cost(amount: float, unit: str) -> Cost:
@@ -41,9 +41,9 @@ def _cost(amount: float, unit: str) -> Cost:
 
 
 def estimate_h3_cost(model: str, resolution: str, duration: float, *, image_count: int = 0,
-                     reference_video_seconds: float = 0.0, region: str | None = None) -> Cost | None:
+                     reference_video_seconds: float = 0.0, currency: str | None = None) -> Cost | None:
     """Output seconds and reference-video input seconds at the output rate, plus paid images."""
-    unit = currency_for_region(region)
+    unit = _unit(currency)
     price = H3_PRICES.get((model, unit))
     if price is None or resolution not in price.per_second:
         return None
@@ -55,7 +55,7 @@ def estimate_h3_cost(model: str, resolution: str, duration: float, *, image_coun
 
 
 def cost_from_usage(model: str, resolution: str | None, usage: Mapping[str, object] | None,
-                    region: str | None = None) -> Cost | None:
+                    currency: str | None = None) -> Cost | None:
     """The cost of a finished H3 task from what the vendor reports as billed (``task.usage``)."""
     if not usage or resolution is None:
         return None
@@ -69,19 +69,19 @@ def cost_from_usage(model: str, resolution: str | None, usage: Mapping[str, obje
     if not output_seconds and not input_seconds:
         output_seconds = number("total_seconds")
     return estimate_h3_cost(model, resolution, output_seconds, image_count=int(number("input_image_count")),
-                            reference_video_seconds=input_seconds, region=region)
+                            reference_video_seconds=input_seconds, currency=currency)
 
 
-def estimate_regeneration_cost(duration: float, region: str | None = None) -> Cost | None:
+def estimate_regeneration_cost(duration: float, currency: str | None = None) -> Cost | None:
     """Re-rendering a 768P H3 result at 2K: priced in USD only."""
-    if currency_for_region(region) != "USD":
+    if _unit(currency) != "USD":
         return None
     return _cost(duration * REGENERATION_USD_PER_SECOND, "USD")
 
 
-def context_ir_cost(usage: Mapping[str, object] | None, region: str | None = None) -> Cost | None:
+def context_ir_cost(usage: Mapping[str, object] | None, currency: str | None = None) -> Cost | None:
     """H3-Context-IR is priced per million tokens (USD); usage keys as in OpenAI-style token counts."""
-    if not usage or currency_for_region(region) != "USD":
+    if not usage or _unit(currency) != "USD":
         return None
     tokens = {}
     sides = (("input", ("input_tokens", "prompt_tokens")), ("output", ("output_tokens", "completion_tokens")))

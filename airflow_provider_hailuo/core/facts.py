@@ -36,11 +36,22 @@ class RequestFacts:
     prompt: str | None = None
     #: ``{"amount", "unit"}`` at the vendor's published prices, or None.
     estimated_cost: dict[str, Any] | None = None
+    #: Which vendor API the request went to, and the requested ratio (v2 only).
+    api: str = "v1"
+    ratio: str | None = None
 
     @classmethod
     def of(cls, request: VideoRequest, *, estimated_cost: dict[str, Any] | None = None) -> RequestFacts:
         return cls(request.model, request.effective_duration, request.effective_resolution, request.mode.value,
                    request.expected_size(), request.prompt, estimated_cost)
+
+    @classmethod
+    def of_h3(cls, request: Any, *, estimated_cost: dict[str, Any] | None = None) -> RequestFacts:
+        """The facts of an :class:`~core.h3.H3Request` (video API v2)."""
+        from airflow_provider_hailuo.core.h3_results import h3_expected_size
+
+        return cls(request.model, request.duration, request.resolution, request.mode.value,
+                   h3_expected_size(request), request.prompt, estimated_cost, api="v2", ratio=request.ratio)
 
     @classmethod
     def from_parameters(cls, *, model: object, duration: object, resolution: object, prompt: object,
@@ -70,13 +81,21 @@ class RequestFacts:
         return cls(data.get("model"), data.get("duration"), data.get("resolution"), data.get("mode"),
                    (int(size[0]), int(size[1])) if isinstance(size, (list, tuple)) and len(size) == 2 else None,
                    data.get("prompt"),
-                   dict(data["estimated_cost"]) if isinstance(data.get("estimated_cost"), Mapping) else None)
+                   dict(data["estimated_cost"]) if isinstance(data.get("estimated_cost"), Mapping) else None,
+                   api=str(data.get("api") or "v1"), ratio=data.get("ratio"))
 
     def result_for(self, status: TaskStatus) -> dict[str, Any]:
         """The contract's video result dict; the pixel size from the facts where the vendor gave none."""
+        cost = self.estimated_cost
+        if status.api == "v2" and status.usage and self.model:
+            # What the vendor reports as billed beats the estimate made before sending (same currency).
+            from airflow_provider_hailuo.core.cost import cost_from_usage
+
+            currency = (cost or {}).get("unit")
+            cost = cost_from_usage(self.model, status.resolution or self.resolution, status.usage, currency) or cost
         result = VideoResult.from_status(status, model=self.model, duration=self.duration,
                                          resolution=self.resolution, prompt=self.prompt, mode=self.mode,
-                                         estimated_cost=self.estimated_cost).to_dict()
+                                         estimated_cost=cost, ratio=self.ratio).to_dict()
         if (result["video_width"] is None or result["video_height"] is None) and self.expected_size:
             result["video_width"], result["video_height"] = self.expected_size
         return result

@@ -88,17 +88,6 @@ def check_options_for_model(model: object, options: Mapping[str, object]) -> Non
             )
 
 
-def check_model_for_vendor(vendor: str, model: object) -> None:
-    """H3 is served by MiniMax only; DMXAPI and Modelverse connections refuse it before sending."""
-    if vendor != "minimax" and is_h3_model(model):
-        raise HailuoInvalidRequestError(
-            f"model {model!r} is served only by MiniMax's video API v2; a {vendor} connection cannot send it. "
-            "Use a hailuo_minimax connection, or a Hailuo model (e.g. 'MiniMax-Hailuo-2.3') on this one.",
-            parameter="model",
-            value=model,
-        )
-
-
 def get_h3_model(model: object) -> H3Model:
     if isinstance(model, str) and model.strip() in H3_MODELS:
         return H3_MODELS[model.strip()]
@@ -358,7 +347,7 @@ class H3Request:
 
     @property
     def pending_uploads(self) -> list[tuple[int, MediaItem]]:
-        """(index in ``media``, item) of what must go through ``/v1/files/upload`` before creating."""
+        """(index in ``media``, item) of what must be uploaded (the vendor's files endpoint) before creating."""
         return [(index, item) for index, item in enumerate(self.media) if item.needs_upload]
 
     def with_uploaded(self, index: int, file_id: str) -> H3Request:
@@ -379,12 +368,12 @@ class H3Request:
             return None
         return sum(item.duration or 0.0 for item in videos)
 
-    def estimated_cost(self, region: str | None) -> dict[str, float | str] | None:
+    def estimated_cost(self, currency: str | None) -> dict[str, float | str] | None:
         """``{"amount", "unit"}`` before sending, from the price table (see :mod:`core.cost`)."""
         seconds = self.reference_video_seconds
         return cost.estimate_h3_cost(
             self.model, self.resolution, self.duration, image_count=self.image_count,
-            reference_video_seconds=MAX_SECONDS if seconds is None else seconds, region=region,
+            reference_video_seconds=MAX_SECONDS if seconds is None else seconds, currency=currency,
         )
 
     def summary(self) -> str:

@@ -13,19 +13,43 @@ from airflow_provider_hailuo.core.cost import Cost, cost_from_usage
 from airflow_provider_hailuo.core.h3 import H3Request
 from airflow_provider_hailuo.core.models import TaskStatus, VideoResult
 
+#: The short side of each H3 resolution; the long side follows the ratio (or the first frame's shape).
+#: The emulator renders these sizes (emulator/v2_video.py); MiniMax publishes none.
+SHORT_SIDE = {"480P": 480, "768P": 768, "2K": 1440}
+
+
+def _even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
+
+
+def h3_expected_size(request: H3Request) -> tuple[int, int] | None:
+    """(width, height) the video should have: from the ratio, or an adaptive first frame's aspect."""
+    short = SHORT_SIDE.get(request.resolution)
+    aspect: float | None = None
+    if request.ratio != "adaptive":
+        width, height = (int(part) for part in request.ratio.split(":"))
+        aspect = width / height
+    else:
+        frame = next((item for item in request.media if item.role == "first_frame"), None)
+        if frame is not None and frame.width and frame.height:
+            aspect = frame.width / frame.height
+    if short is None or aspect is None:
+        return None
+    return (_even(short * aspect), short) if aspect >= 1 else (short, _even(short / aspect))
+
 
 def v2_estimated_cost(status: TaskStatus, request: H3Request | None = None,
-                      region: str | None = None) -> Cost | None:
+                      currency: str | None = None) -> Cost | None:
     """From what the vendor reports as billed (``usage``) when it does, else from the request."""
     model = status.model or (request.model if request else None)
     resolution = status.resolution or (request.resolution if request else None)
-    estimated = cost_from_usage(model, resolution, status.usage, region) if model else None
+    estimated = cost_from_usage(model, resolution, status.usage, currency) if model else None
     if estimated is None and request is not None:
-        estimated = request.estimated_cost(region)
+        estimated = request.estimated_cost(currency)
     return estimated
 
 
-def v2_video_result(status: TaskStatus, request: H3Request | None = None, region: str | None = None) -> VideoResult:
+def v2_video_result(status: TaskStatus, request: H3Request | None = None, currency: str | None = None) -> VideoResult:
     """The video result of a succeeded v2 task; ``request`` is None for a sensor that knows only the id."""
     return VideoResult.from_status(
         status,
@@ -35,7 +59,7 @@ def v2_video_result(status: TaskStatus, request: H3Request | None = None, region
         prompt=request.prompt if request else None,
         mode=request.mode if request else None,
         ratio=request.ratio if request else None,
-        estimated_cost=v2_estimated_cost(status, request, region),
+        estimated_cost=v2_estimated_cost(status, request, currency),
     )
 
 

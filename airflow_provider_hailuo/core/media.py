@@ -7,7 +7,7 @@ it; plain http is refused), a ``data:`` URL (checked, sent as is with its MIME t
 "Media"): format by content, size, pixel size and aspect, duration and frame rate.
 
 Local bytes are not turned into ``data:`` URLs here: :func:`plan_transfer` decides, for the whole
-request, which ones are inlined and which ones must go through ``POST /v1/files/upload`` first
+request, which ones are inlined and which ones must go through the vendor's files upload first
 (:attr:`MediaItem.needs_upload`), so the request body stays within v2's 64 MB.
 """
 
@@ -36,7 +36,7 @@ MIN_SECONDS, MAX_SECONDS = 2.0, 15.0
 SECONDS_TOLERANCE = 0.05
 MIN_FPS, MAX_FPS = 23.976, 60.0
 MAX_BODY_BYTES = 64 * MiB
-#: Local media above this go through /v1/files/upload even when they would fit in the body: the
+#: Local media above this go through the files upload even when they would fit in the body: the
 #: create call is not idempotent, so it should stay small enough to send quickly and whole.
 DEFAULT_INLINE_MAX_BYTES = 10 * MiB
 UPLOAD_PURPOSE = "video_generation_input"
@@ -51,7 +51,7 @@ _MIME_ALIASES = {"audio/mpeg": "audio/mp3", "audio/x-wav": "audio/wav", "audio/w
 
 @dataclass(frozen=True)
 class MediaUpload:
-    """Bytes to send through ``POST /v1/files/upload`` (purpose ``video_generation_input``)."""
+    """Bytes to send through the vendor's files upload (purpose ``video_generation_input``)."""
 
     filename: str
     mime: str

@@ -128,6 +128,28 @@ class HailuoHook(BaseHook):
     def vendor(self) -> str:
         return self.dialect.name
 
+    @property
+    def api(self) -> str:
+        """Which of the vendor's APIs this hook talks to ("v1", or "v2" for MiniMax-H3)."""
+        return self.dialect.api
+
+    def for_api(self, api: str, model: object = None) -> HailuoHook:
+        """This connection bound to API ``api``: same key, host and retry policy, that API's dialect.
+
+        Raises ``HailuoInvalidRequestError`` (parameter ``model``) when the vendor does not serve it.
+        """
+        if api == self.dialect.api:
+            return self
+        bound: dict[str, HailuoHook] = self.__dict__.setdefault("_api_hooks", {})
+        if api not in bound:
+            other = type(self)(self.hailuo_conn_id, retry_policy=self.retry_policy)
+            other.dialect = self.dialect.for_api(api, model)
+            for shared in ("_prefetched_connection",):
+                if shared in self.__dict__:
+                    other.__dict__[shared] = self.__dict__[shared]
+            bound[api] = other
+        return bound[api]
+
     # -- connection --------------------------------------------------------------------------
     def _settings_from(self, conn: Any, extra: Mapping[str, Any]) -> ClientSettings:
         conn_type = getattr(conn, "conn_type", None)
@@ -139,6 +161,7 @@ class HailuoHook(BaseHook):
                 value=self.hailuo_conn_id,
             )
         api_key = require_api_key(conn.password, self.dialect.display_name, self.hailuo_conn_id)
+        self.dialect.configure(extra)
         base_url = resolve_base_url(self.dialect, self.hailuo_conn_id, conn.host, conn.port, conn.schema, extra)
         return ClientSettings(base_url, self.dialect.auth_headers(api_key, extra))
 
@@ -193,10 +216,36 @@ class HailuoHook(BaseHook):
         """Vendor-specific checks (e.g. a mode the vendor does not sell); no I/O."""
         self.dialect.check_supported(request)
 
-    def submit(self, request: VideoRequest) -> str:
-        """Submit one generation; returns the vendor task id. Not retried on ambiguous failures."""
+    def submit(self, request: Any) -> str:
+        """Submit one generation; returns the vendor task id. Not retried on ambiguous failures.
+
+        Media marked for upload (too large to inline) are uploaded first (``mm_file://`` ids).
+        """
+        request = self.upload_pending(request)
         http_request = self.dialect.build_submit(request)
         return self.transport.execute(http_request, self.dialect.parse_submit)
+
+    def upload_pending(self, request: Any) -> Any:
+        """The request with every medium its ``pending_uploads`` lists uploaded (a no-op for v1)."""
+        for index, item in list(getattr(request, "pending_uploads", ())):
+            file_id = self.transport.execute(self.dialect.build_upload(item.upload), self.dialect.parse_upload)
+            log.info("Uploaded %s (%s, %s bytes) as file %s", item.parameter, item.source, item.size, file_id)
+            request = request.with_uploaded(index, file_id)
+        return request
+
+    def cancel(self, task_id: str) -> Any:
+        """Cancel a queued task (not charged) or delete a finished one, where the API has the call."""
+        request = self.dialect.build_cancel(task_id)
+        return self.transport.execute(request, lambda response: self.dialect.parse_cancel(response, task_id))
+
+    async def acancel(self, task_id: str, transport: AsyncTransport) -> Any:
+        request = self.dialect.build_cancel(task_id)
+        return await transport.execute(request, lambda response: self.dialect.parse_cancel(response, task_id))
+
+    def list_tasks(self, **filters: Any) -> Any:
+        """One page of the vendor's recent tasks (v2: ``page_num``, ``page_size``, ``status``, ...)."""
+        request = self.dialect.build_list(**filters)
+        return self.transport.execute(request, self.dialect.parse_list)
 
     def get_status(self, task_id: str) -> TaskStatus:
         request = self.dialect.build_status(task_id)

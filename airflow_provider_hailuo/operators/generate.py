@@ -22,13 +22,11 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_hailuo.core.facts import RequestFacts
 from airflow_provider_hailuo.core.models import TaskState, TaskStatus
-from airflow_provider_hailuo.core.request import VideoRequest
 from airflow_provider_hailuo.exceptions import (
     HailuoError,
     HailuoModerationError,
     HailuoVendorInvalidRequestError,
 )
-from airflow_provider_hailuo.operators.image_reader import object_storage_reader
 from airflow_provider_hailuo.operators.resume import (
     TASK_STATE_KEY,
     request_fingerprint,
@@ -53,20 +51,15 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
     from pydantic import JsonValue
 
+    from airflow_provider_hailuo.core.h3 import H3Request
+    from airflow_provider_hailuo.core.request import VideoRequest
     from airflow_provider_hailuo.hooks.base import HailuoHook
 
 __all__ = ["DEFAULT_CONN_ID", "TASK_STATE_KEY", "HailuoGenerateVideoOperator", "request_fingerprint"]
 _ACTIVE = frozenset({TaskState.QUEUED.value, TaskState.RUNNING.value})
 
 
-# Why ResumableJobMixin, in both modes: its execute_resumable() is exactly the decision this operator
-# needs before it waits, whichever way it then waits: read the stored vendor task id, ask its status,
-# and reconnect (queued/running), return its result (succeeded) or submit anew (failed). The id is
-# persisted right after submit_job() returns and before poll_until_complete() starts waiting. Our
-# poll_until_complete() either polls in the worker (deferrable=False) or checks once and defers to
-# the trigger: the TaskDeferred it raises passes through the mixin untouched, and the id is already
-# stored. One decision path for both modes, plus Airflow's own resumable-job logs, spans and
-# metrics. On Airflow < 3.3 the compat stand-in submits on every try; execute() says so in the log.
+# Why ResumableJobMixin in both modes, and how the id is kept: see operators/resume.py.
 class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
     """Generate one video with MiniMax Hailuo through MiniMax, DMXAPI or Modelverse.
 
@@ -86,27 +79,21 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
     :param prompt_optimizer: let the vendor rewrite the prompt (vendor default when unset).
     :param fast_pretreatment: shorter prompt optimisation (Hailuo-02 / 2.3 only).
     :param aigc_watermark: ask for the AI-generated watermark.
+    :param ratio, reference_images, reference_videos, reference_audios, prompt_expansion_mode: MiniMax-H3
+        only (``model="MiniMax-H3"``/``"MiniMax-H3-Max"`` on a MiniMax connection: video API v2; see the
+        README's H3 section). A queued H3 task is cancelled (not charged) when this task is killed or times out.
     :param deferrable: wait in the triggerer instead of holding a worker slot. Default: Airflow's
         ``[operators] default_deferrable``, or True when that is not set.
     :param poll_interval: seconds between status queries (default 15; grows up to twice that). The
         *first* query comes ``initial_delay`` after submitting, not ``poll_interval``.
-    :param initial_delay: seconds from the submit to the first status query. Unset: 30 s when
-        deferred (a trigger that fires within seconds of the deferral can get the resumed task failed
-        in Airflow 3.3.2, apache/airflow#72716; no clip is ready that soon anyway), ``poll_interval``
-        with ``deferrable=False`` (no such race in the worker). The deferring task logs the time of
-        the first query.
-    :param timeout: how long to wait for the vendor task, seconds or timedelta (default 30 min).
-        Reaching it raises ``HailuoTimeoutError``; the vendor task keeps running and a retry of this
-        task reconnects to it.
+    :param initial_delay: seconds from the submit to the first status query. Unset: 30 s when deferred
+        (apache/airflow#72716; no clip is ready sooner), ``poll_interval`` with ``deferrable=False``.
+    :param timeout: how long to wait (seconds or timedelta, default 30 min); then ``HailuoTimeoutError``:
+        a v1 task keeps running (a retry reconnects), a still-queued H3 task is cancelled (not charged).
     :param max_transient_errors: failed polls in a row tolerated while waiting (default 5).
     :param image_conn_id: connection for reading object-storage image URIs (``s3://...``).
     :param durable: keep the vendor task id in ``task_state_store`` so retries reconnect instead of
-        paying for a new video (default True; Airflow 3.3+). A try finds the task an earlier try
-        submitted and reconnects while it runs, returns its video if it succeeded, and submits anew
-        only if it failed, the vendor no longer knows it, or the request (model, prompt, images,
-        options) or the connection's vendor changed since. Clearing a task that succeeded
-        therefore returns the same video, unless ``[state_store] clear_on_success`` is set;
-        ``durable=False`` submits on every try.
+        paying for a new video (default True; Airflow 3.3+): see the README ("Retries").
 
     Returns (XCom) the video result dict: ``vendor``, ``model``, ``video_task_id``, ``status``,
     ``file_id``, ``video_url``, ``video_width``, ``video_height``, ``duration``, ``resolution``,
@@ -124,6 +111,11 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         "first_frame_image",
         "last_frame_image",
         "subject_reference",
+        "ratio",
+        "reference_images",
+        "reference_videos",
+        "reference_audios",
+        "prompt_expansion_mode",
     )
     template_fields_renderers = {"prompt": "txt", "subject_reference": "json"}
     ui_color = "#f0e4ff"
@@ -143,6 +135,11 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         prompt_optimizer: bool | None = None,
         fast_pretreatment: bool | None = None,
         aigc_watermark: bool | None = None,
+        ratio: str | None = None,
+        reference_images: Any = None,
+        reference_videos: Any = None,
+        reference_audios: Any = None,
+        prompt_expansion_mode: str | None = None,
         deferrable: bool | None = None,
         poll_interval: float | timedelta = DEFAULT_POLL_INTERVAL,
         timeout: float | timedelta = DEFAULT_TIMEOUT,
@@ -167,6 +164,9 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         self.prompt_optimizer = prompt_optimizer
         self.fast_pretreatment = fast_pretreatment
         self.aigc_watermark = aigc_watermark
+        self.ratio, self.prompt_expansion_mode = ratio, prompt_expansion_mode
+        self.reference_images, self.reference_videos, self.reference_audios = (
+            reference_images, reference_videos, reference_audios)
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = as_seconds(poll_interval, "poll_interval")
         self.timeout = as_seconds(timeout, "timeout")
@@ -175,7 +175,8 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                                                                           allow_zero=True)
         self.max_transient_errors = int(max_transient_errors)
         self.image_conn_id = image_conn_id
-        self._request: VideoRequest | None = None
+        self._request: VideoRequest | H3Request | None = None
+        self._api = "v1"
         self._facts: RequestFacts | None = None
         self._fingerprint: str | None = None
         self._prior_status: TaskStatus | None = None
@@ -188,41 +189,37 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
 
         return get_hook(self.hailuo_conn_id)
 
+    @property
+    def api_hook(self) -> HailuoHook:
+        """The connection bound to the API this request goes to (v2 for MiniMax-H3 models)."""
+        return self.hook.for_api(self._api, self.model)
+
     # -- request -----------------------------------------------------------------------------------
-    def build_request(self) -> VideoRequest:
+    def build_request(self) -> VideoRequest | H3Request:
         """Validate the rendered parameters; raises ``HailuoInvalidRequestError`` before any I/O to the vendor."""
-        return VideoRequest.build(
-            model=self.model,
-            prompt=self.prompt,
-            duration=self.duration,
-            resolution=self.resolution,
-            first_frame_image=self.first_frame_image,
-            last_frame_image=self.last_frame_image,
-            subject_reference=self.subject_reference,
-            prompt_optimizer=self.prompt_optimizer,
-            fast_pretreatment=self.fast_pretreatment,
-            aigc_watermark=self.aigc_watermark,
-            read_object=object_storage_reader(self.image_conn_id),
-        )
+        names = ("model", "prompt", "duration", "resolution", "first_frame_image", "last_frame_image",
+                 "subject_reference", "prompt_optimizer", "fast_pretreatment", "aigc_watermark", "ratio",
+                 "reference_images", "reference_videos", "reference_audios", "prompt_expansion_mode")
+        from airflow_provider_hailuo.operators.video_request import build_video_request
+
+        return build_video_request({name: getattr(self, name) for name in names}, self.image_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any] | None:
         self._result = None
         self._prior_status = None
+        from airflow_provider_hailuo.operators.video_request import describe_cost, facts_for, request_api
+
         request = self.build_request()
-        hook = self.hook
-        hook.check_request(request)
+        self._api = request_api(request)
+        hook = self.api_hook  # a vendor without this API refuses here (parameter model), before sending
+        hook.check_request(request)  # type: ignore[arg-type]
         self._request = request
-        self._facts = RequestFacts.of(request, estimated_cost=hook.estimated_cost(
-            request.model, request.effective_resolution, request.effective_duration))
+        self._facts = facts_for(request, hook)
         self._fingerprint = request_fingerprint(request)
-        for warning in request.warnings:
+        for warning in getattr(request, "warnings", ()):
             self.log.warning("%s", warning)
-        credits = request.estimated_credits
-        self.log.info(
-            "Hailuo request: %s, via %s (connection %s); estimated cost: %s",
-            request.summary(), hook.vendor, self.hailuo_conn_id,
-            f"{credits:g} credits" if credits is not None else "unknown",
-        )
+        self.log.info("Hailuo request: %s, via %s API %s (connection %s); estimated cost: %s", request.summary(),
+                      hook.vendor, hook.api, self.hailuo_conn_id, describe_cost(self._facts))
         warn_if_retries_resubmit(self.log, durable=self.durable, context=context)
         self.execute_resumable(context)
         return self._result
@@ -233,7 +230,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         if request is None:  # pragma: no cover - execute() always builds it first
             raise HailuoError("the request was not built before submitting")
         try:
-            video_task_id = self.hook.submit(request)
+            video_task_id = self.api_hook.submit(request)
         except HailuoError as exc:
             from airflow_provider_hailuo.transport.policy import safe_to_repeat
 
@@ -241,20 +238,18 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                 self.log.warning(
                     "The submit got no clear answer (%s): %s may have started a video this task cannot "
                     "track (it was not resubmitted, so it is not paid twice). Check the vendor's console "
-                    "before retrying.", exc, self.hook.vendor,
+                    "before retrying.", exc, self.api_hook.vendor,
                 )
             raise
         self._video_task_id = video_task_id
-        credits = request.estimated_credits
-        self.log.info(
-            "Submitted to %s: video task id %s (%s; estimated cost %s)",
-            self.hook.vendor, video_task_id, request.summary(),
-            f"{credits:g} credits" if credits is not None else "unknown",
-        )
+        from airflow_provider_hailuo.operators.video_request import describe_cost
+
+        self.log.info("Submitted to %s (API %s): video task id %s (%s; estimated cost %s)", self.api_hook.vendor,
+                      self._api, video_task_id, request.summary(), describe_cost(self._facts) if self._facts else "?")
         # The facts ride along: where defer(kwargs=...) does not reach execute_complete (dag.test()
         # drops them), the stored task still tells the result's duration, resolution and pixel size.
-        return {"video_task_id": video_task_id, "vendor": self.hook.vendor, "request_sha256": self._fingerprint,
-                "facts": self._facts.to_dict() if self._facts else None}
+        return {"video_task_id": video_task_id, "vendor": self.api_hook.vendor, "request_sha256": self._fingerprint,
+                "api": self._api, "facts": self._facts.to_dict() if self._facts else None}
 
     def get_job_status(self, external_id: JsonValue, context: Context) -> str:
         """Status of the vendor task an earlier try submitted, as a ``TaskState`` value.
@@ -264,12 +259,12 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         knows it: both mean "submit anew", like a failed task.
         """
         stored = stored_task(external_id)
-        hook = self.hook
         if stored is None:
             self.log.warning("Unreadable %s in task_state_store (%r); submitting a new video.",
                              self.external_id_key, external_id)
             return "unknown"
         video_task_id = str(stored["video_task_id"])
+        hook = self.hook.for_api(stored.get("api") or "v1", self.model)
         why = superseded_because(stored, vendor=hook.vendor, fingerprint=self._fingerprint,
                                  conn_id=self.hailuo_conn_id)
         if why:
@@ -321,7 +316,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
     # -- waiting ------------------------------------------------------------------------------------
     def _decisions(self, video_task_id: str) -> WaitDecisions:
         return WaitDecisions(
-            video_task_id=video_task_id, vendor=self.hook.vendor, deadline=time.time() + self.timeout,
+            video_task_id=video_task_id, vendor=self.api_hook.vendor, deadline=time.time() + self.timeout,
             poll_interval=self.poll_interval, max_transient_errors=self.max_transient_errors, log=self.log,
         )
 
@@ -332,10 +327,10 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         wanted = DEFAULT_INITIAL_DELAY if self.initial_delay is None else self.initial_delay
         initial_delay = min(wanted, self.poll_interval) if prior is not None else wanted
         event = check_then_defer(
-            self, self._decisions(video_task_id), lambda: self.hook.get_status(video_task_id),
+            self, self._decisions(video_task_id), lambda: self.api_hook.get_status(video_task_id),
             hailuo_conn_id=self.hailuo_conn_id, initial_delay=initial_delay,
             max_transient_errors=self.max_transient_errors, prior=prior,
-            facts=self._facts.to_dict() if self._facts else None,
+            facts=self._facts.to_dict() if self._facts else None, api=self._api,
         )
         self._result = self._finish(event)
 
@@ -349,8 +344,12 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         first = min(wanted, self.poll_interval) if prior is not None else wanted
         self.log.info("Polling video task %s in the worker: first query in %.3g s, then every %.3g s or more",
                       video_task_id, first, self.poll_interval)
-        event = wait_in_worker(self._decisions(video_task_id), lambda: self.hook.get_status(video_task_id),
+        event = wait_in_worker(self._decisions(video_task_id), lambda: self.api_hook.get_status(video_task_id),
                                first_delay=first, prior=prior)
+        if event.status == "timeout":
+            from airflow_provider_hailuo.operators.cancel import cancel_if_queued
+
+            cancel_if_queued(self.api_hook, video_task_id, self.log, f"Timed out after {self.timeout:g} s")
         return self._finish(event)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None,
@@ -363,6 +362,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         carried = facts if isinstance(facts, Mapping) else stored_facts(context, self.external_id_key)
         if carried is not None:
             self._facts = RequestFacts.from_dict(carried)
+            self._api = self._facts.api
         if isinstance(event, Mapping) and isinstance(event.get("video_task_id"), str):
             self._video_task_id = event["video_task_id"]
         return self._finish(event_from_dict(event))
@@ -379,7 +379,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                 first_frame_image=self.first_frame_image, last_frame_image=self.last_frame_image,
                 subject_reference=self.subject_reference,
             )
-            facts = dataclasses.replace(guessed, estimated_cost=self.hook.estimated_cost(
+            facts = dataclasses.replace(guessed, estimated_cost=self.api_hook.estimated_cost(
                 guessed.model, guessed.resolution, guessed.duration))
         result = facts.result_for(status)
         self.log.info(
@@ -390,11 +390,11 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         return result
 
     def on_kill(self) -> None:
-        if self._video_task_id:
-            self.log.warning(
-                "The Hailuo video APIs (v1) have no cancel call: video task %s keeps running at %s and is "
-                "charged if it succeeds. A retry of this task reconnects to it.",
-                self._video_task_id, self.hailuo_conn_id,
-            )
-        else:
+        if not self._video_task_id:
             self.log.info("Killed before any video task was submitted.")
+            return
+        from airflow_provider_hailuo.operators.cancel import cancel_if_queued
+
+        cancel_if_queued(self.api_hook, self._video_task_id, self.log, "Task killed")
+        if self._api == "v1":
+            self.log.warning("A retry of this task reconnects to video task %s.", self._video_task_id)

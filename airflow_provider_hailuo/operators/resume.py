@@ -1,4 +1,14 @@
-"""What a retry needs to find the vendor task an earlier try submitted (``task_state_store``)."""
+"""What a retry needs to find the vendor task an earlier try submitted (``task_state_store``).
+
+Why ResumableJobMixin, in both modes: its execute_resumable() is exactly the decision this operator
+needs before it waits, whichever way it then waits: read the stored vendor task id, ask its status,
+and reconnect (queued/running), return its result (succeeded) or submit anew (failed). The id is
+persisted right after submit_job() returns and before poll_until_complete() starts waiting. Our
+poll_until_complete() either polls in the worker (deferrable=False) or checks once and defers to
+the trigger: the TaskDeferred it raises passes through the mixin untouched, and the id is already
+stored. One decision path for both modes, plus Airflow's own resumable-job logs, spans and
+metrics. On Airflow < 3.3 the compat stand-in submits on every try; execute() says so in the log.
+"""
 
 from __future__ import annotations
 
@@ -8,30 +18,38 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
-from airflow_provider_hailuo.core.request import VideoRequest
-
 #: task_state_store key of the submitted vendor task. Renaming it breaks resuming in-flight retries.
 TASK_STATE_KEY = "hailuo_video_task"
 
 
-def request_fingerprint(request: VideoRequest) -> str:
+def request_fingerprint(request: Any) -> str:
     """A hash of everything that is sent, to tell whether a stored vendor task belongs to this request."""
     fields = asdict(request)
     for derived in ("warnings", "effective_duration", "effective_resolution"):
         fields.pop(derived, None)
-    text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=True)
+    text = json.dumps(fields, sort_keys=True, default=_printable, ensure_ascii=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _printable(value: object) -> str:
+    """Bytes to upload (v2 media) are hashed, not spelled out, in the fingerprint."""
+    if isinstance(value, (bytes, bytearray)):
+        return "sha256:" + hashlib.sha256(value).hexdigest()
+    return str(value)
+
+
 def stored_task(value: object) -> dict[str, str | None] | None:
-    """The stored vendor task, ``{"video_task_id", "vendor", "request_sha256"}``; a bare id is accepted."""
+    """The stored vendor task, ``{"video_task_id", "vendor", "request_sha256", "api"}``; a bare id is accepted.
+
+    ``api`` is "v1" for values stored before video API v2 was wired (they hold no ``api``)."""
     if isinstance(value, str) and value:
-        return {"video_task_id": value, "vendor": None, "request_sha256": None}
+        return {"video_task_id": value, "vendor": None, "request_sha256": None, "api": "v1"}
     if isinstance(value, Mapping) and isinstance(value.get("video_task_id"), str) and value["video_task_id"]:
         return {
             "video_task_id": value["video_task_id"],
             "vendor": value.get("vendor") if isinstance(value.get("vendor"), str) else None,
             "request_sha256": value.get("request_sha256") if isinstance(value.get("request_sha256"), str) else None,
+            "api": value["api"] if value.get("api") in ("v1", "v2") else "v1",
         }
     return None
 

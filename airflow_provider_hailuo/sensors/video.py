@@ -37,6 +37,8 @@ class HailuoVideoSensor(BaseSensorOperator):
         ~15 s if the task may end soon after (a trigger firing within seconds of the deferral can get
         the resumed task failed in Airflow 3.3.2, apache/airflow#72716).
     :param max_transient_errors: failed polls in a row tolerated while deferred (default 5).
+    :param api: the vendor API holding the task, ``"v1"`` or ``"v2"`` (MiniMax-H3). Unset: v2 when
+        ``model`` is an H3 model, else v1.
 
     Sensor timing as usual: ``poke_interval`` (default 15 s here: the gap between queries, growing
     up to twice that when deferred), ``timeout`` (default 30 min here), ``mode``. A failed or
@@ -48,13 +50,15 @@ class HailuoVideoSensor(BaseSensorOperator):
 
     def __init__(self, *, video_task_id: str, hailuo_conn_id: str = DEFAULT_CONN_ID, model: str | None = None,
                  deferrable: bool | None = None, initial_delay: float | None = None,
-                 max_transient_errors: int = wait.DEFAULT_MAX_TRANSIENT_ERRORS, **kwargs: Any) -> None:
+                 max_transient_errors: int = wait.DEFAULT_MAX_TRANSIENT_ERRORS, api: str | None = None,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("poke_interval", wait.DEFAULT_POLL_INTERVAL)
         kwargs.setdefault("timeout", wait.DEFAULT_TIMEOUT)
         super().__init__(**kwargs)
         self.hailuo_conn_id = hailuo_conn_id
         self.video_task_id = video_task_id
         self.model = model
+        self.api = api
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.initial_delay = None if initial_delay is None else wait.as_seconds(initial_delay, "initial_delay",
                                                                           allow_zero=True)
@@ -63,9 +67,10 @@ class HailuoVideoSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> HailuoHook:
+        from airflow_provider_hailuo.core.h3 import api_for_model
         from airflow_provider_hailuo.hooks import get_hook
 
-        return get_hook(self.hailuo_conn_id)
+        return get_hook(self.hailuo_conn_id).for_api(self.api or api_for_model(self.model), self.model)
 
     def _task_id(self) -> str:
         """The rendered ``video_task_id``, checked before any request (an empty id would be sent as is)."""
@@ -101,7 +106,7 @@ class HailuoVideoSensor(BaseSensorOperator):
                                  hailuo_conn_id=self.hailuo_conn_id,
                                  initial_delay=decisions.poll_interval if self.initial_delay is None
                                  else self.initial_delay,
-                                 max_transient_errors=self.max_transient_errors)
+                                 max_transient_errors=self.max_transient_errors, api=self.hook.api)
         return self._result_for(event.outcome())
 
     def poke(self, context: Context) -> bool | PokeReturnValue:

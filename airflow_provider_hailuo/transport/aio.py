@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -63,8 +63,14 @@ class AsyncTransport(api.BoundClient):
     async def send(self, request: HttpRequest) -> HttpResponse:
         call = self.prepare(request)
         try:
-            async with self.session.request(request.method, call.url, params=call.params, json=request.json,
-                                            headers=dict(call.headers), allow_redirects=False) as resp:
+            body_args: dict[str, Any] = {"json": request.json}
+            if request.files:  # a multipart upload, as the sync transport sends it
+                form = aiohttp.FormData(request.form)
+                for name, filename, data, mime in request.files:
+                    form.add_field(name, data, filename=filename, content_type=mime)
+                body_args = {"data": form}
+            async with self.session.request(request.method, call.url, params=call.params,
+                                            headers=dict(call.headers), allow_redirects=False, **body_args) as resp:
                 body = api.CappedBody()
                 while body.take(await resp.content.read(api.READ_PIECE)):
                     pass

@@ -10,7 +10,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
 import urllib3
@@ -77,9 +77,13 @@ class SyncTransport(api.BoundClient):
         """One attempt (see :class:`~.call.ApiCall` for what is refused and how much is read)."""
         call = self.prepare(request)
         try:
-            with self.session.request(request.method, call.url, params=call.params, json=request.json,
-                                      headers=dict(call.headers), timeout=self.timeout, allow_redirects=False,
-                                      stream=True) as response:
+            body_args: dict[str, Any] = {"json": request.json}
+            if request.files:  # a multipart upload: form fields and the file parts instead of JSON
+                body_args = {"data": request.form,
+                             "files": {name: (filename, data, mime) for name, filename, data, mime in request.files}}
+            with self.session.request(request.method, call.url, params=call.params, headers=dict(call.headers),
+                                      timeout=self.timeout, allow_redirects=False, stream=True,
+                                      **body_args) as response:
                 body = api.CappedBody()
                 for piece in response.iter_content(api.READ_PIECE):
                     if not body.take(piece):

@@ -41,7 +41,8 @@ def default_deferrable() -> bool:
 
 def check_then_defer(task: Any, decisions: WaitDecisions, get_status: Callable[[], TaskStatus], *,
                      hailuo_conn_id: str, initial_delay: float, max_transient_errors: int,
-                     prior: TaskStatus | None = None, facts: Mapping[str, Any] | None = None) -> WaitEvent:
+                     prior: TaskStatus | None = None, facts: Mapping[str, Any] | None = None,
+                     api: str = "v1") -> WaitEvent:
     """The event when the first check already ends the wait; otherwise defers (raises TaskDeferred).
 
     ``facts`` (JSON, no secrets) go to ``execute_complete`` through ``defer(kwargs=...)``, so
@@ -67,6 +68,7 @@ def check_then_defer(task: Any, decisions: WaitDecisions, get_status: Callable[[
             poll_interval=decisions.poll_interval,
             initial_delay=initial_delay,
             max_transient_errors=max_transient_errors,
+            api=api,
         ),
         method_name="execute_complete",
         kwargs={"facts": dict(facts)} if facts else None,

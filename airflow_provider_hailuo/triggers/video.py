@@ -17,7 +17,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 # first poll, where a first import would block the triggerer's event loop. Operators import this
 # module only when they defer, so DAG parsing does not pay for it.
 from airflow_provider_hailuo import hooks
-from airflow_provider_hailuo.core.models import TaskStatus
+from airflow_provider_hailuo.core.models import TaskState, TaskStatus
 from airflow_provider_hailuo.exceptions import HailuoError
 from airflow_provider_hailuo.hooks.base import hook_class_for
 from airflow_provider_hailuo.vendors.registry import BUILTIN_DIALECTS
@@ -52,6 +52,9 @@ class HailuoVideoTrigger(BaseTrigger):
     :param initial_delay: seconds before the first query. Default 30 s: no clip is ready sooner.
     :param max_transient_errors: failed polls in a row worth waiting out (beyond the retries the
         transport already does inside each poll) before the trigger gives up with an ``error`` event.
+    :param api: the vendor API of the task: ``"v1"`` (default: rows written before v2 existed hold no
+        ``api``) or ``"v2"`` (MiniMax-H3). A v2 task still queued at the deadline, or when the task is
+        killed, is cancelled (DELETE, not charged).
 
     It yields exactly one event, a JSON dict (:mod:`airflow_provider_hailuo.waiting.events`):
     ``{"status": "success"|"failed"|"timeout"|"error", "video_task_id", "vendor", "message",
@@ -68,6 +71,7 @@ class HailuoVideoTrigger(BaseTrigger):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         initial_delay: float = DEFAULT_INITIAL_DELAY,
         max_transient_errors: int = DEFAULT_MAX_TRANSIENT_ERRORS,
+        api: str = "v1",
     ) -> None:
         super().__init__()
         # No I/O here: the operator builds this in the worker, the triggerer rebuilds it from kwargs.
@@ -77,6 +81,7 @@ class HailuoVideoTrigger(BaseTrigger):
         self.poll_interval = as_seconds(poll_interval, "poll_interval")
         self.initial_delay = as_seconds(initial_delay, "initial_delay", allow_zero=True)
         self.max_transient_errors = int(max_transient_errors)
+        self.api = str(api or "v1")
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -88,6 +93,8 @@ class HailuoVideoTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "initial_delay": self.initial_delay,
                 "max_transient_errors": self.max_transient_errors,
+                # Only v2 rows carry "api": a v1 row stays exactly what the last release wrote and reads.
+                **({"api": self.api} if self.api != "v1" else {}),
             },
         )
 
@@ -112,7 +119,7 @@ class HailuoVideoTrigger(BaseTrigger):
                 self.video_task_id, self.hailuo_conn_id, first_delay, self.poll_interval,
             )
             await asyncio.sleep(first_delay)
-            hook = await hooks.aget_hook(self.hailuo_conn_id)
+            hook = (await hooks.aget_hook(self.hailuo_conn_id)).for_api(self.api)
             decisions.vendor = hook.vendor
             # One HTTP session for the whole wait, not one per poll.
             async with await hook.async_transport() as transport:
@@ -126,6 +133,9 @@ class HailuoVideoTrigger(BaseTrigger):
                     except HailuoError as exc:
                         answer = exc
                     step = decisions.on_answer(answer) or decisions.next_step(time.time(), random_jitter())
+                if step.status == "timeout" and self.api != "v1":
+                    last = answer if isinstance(answer, TaskStatus) else None
+                    await self._cancel_if_queued(hook, transport, last, "Timed out")
                 return step
         except Exception as exc:  # configuration errors, bugs: still exactly one event, never a crash
             if isinstance(exc, HailuoError):
@@ -134,9 +144,34 @@ class HailuoVideoTrigger(BaseTrigger):
                 self.log.exception("Waiting for video task %s failed", self.video_task_id)
             return event_for_error(exc, self.video_task_id, decisions.vendor)
 
+    async def _cancel_if_queued(self, hook: Any, transport: Any, last: TaskStatus | None, why: str) -> None:
+        """DELETE the v2 task if it is still queued (not charged); log what happens either way."""
+        try:
+            status = last if last is not None else await hook.aget_status(self.video_task_id, transport)
+            if status.state is not TaskState.QUEUED:
+                self.log.warning("%s: video task %s is %s, so it cannot be cancelled: it keeps running and is "
+                                 "charged.", why, self.video_task_id, status.raw_status)
+                return
+            outcome = await hook.acancel(self.video_task_id, transport)
+        except HailuoError as exc:
+            self.log.warning("%s: could not cancel video task %s (%s); it may still run and be charged.", why,
+                             self.video_task_id, exc)
+            return
+        self.log.warning("%s: video task %s was still queued and is now %s at %s: not charged.", why,
+                         self.video_task_id, outcome.status, hook.vendor)
+
     async def on_kill(self) -> None:
-        self.log.warning(
-            "The Hailuo video APIs (v1) have no cancel call: video task %s keeps running at the vendor "
-            "and is charged if it succeeds.",
-            self.video_task_id,
-        )
+        """The task was killed while deferred: cancel a still-queued v2 task; v1 has no cancel call."""
+        if self.api == "v1":
+            self.log.warning(
+                "The Hailuo video APIs (v1) have no cancel call: video task %s keeps running at the vendor "
+                "and is charged if it succeeds.",
+                self.video_task_id,
+            )
+            return
+        try:
+            hook = (await hooks.aget_hook(self.hailuo_conn_id)).for_api(self.api)
+            async with await hook.async_transport() as transport:
+                await self._cancel_if_queued(hook, transport, None, "Task killed")
+        except HailuoError as exc:
+            self.log.warning("Task killed: could not cancel video task %s (%s).", self.video_task_id, exc)

@@ -50,6 +50,9 @@ class HttpRequest:
     json: dict[str, Any] | None = None
     #: Safe to repeat after an ambiguous failure (no answer). False for submit: a repeat may pay twice.
     idempotent: bool = True
+    #: Multipart form fields and files ``(field, filename, bytes, mime)``; when set, sent instead of ``json``.
+    form: dict[str, str] = field(default_factory=dict)
+    files: tuple[tuple[str, str, bytes, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,30 @@ class VendorDialect:
         if spec is not None:
             cls.name, cls.display_name, cls.default_base_url = spec.name, spec.display_name, spec.default_base_url
 
+    #: The API versions this vendor serves, "v1" (this dialect) first; see :meth:`for_api`.
+    apis: ClassVar[tuple[str, ...]] = ("v1",)
+    #: Which of them this dialect speaks.
+    api: ClassVar[str] = "v1"
+    #: Whether a queued task can be cancelled (DELETE) so it is not charged.
+    can_cancel: ClassVar[bool] = False
+
+    # -- which API -----------------------------------------------------------------------------
+    def for_api(self, api: str, model: object = None) -> VendorDialect:
+        """The dialect of API ``api`` on this vendor's connection; refused (parameter ``model``) when
+        the vendor does not serve it, before anything is sent."""
+        if api == "v1":
+            return self
+        raise HailuoInvalidRequestError(
+            f"model {model!r} is served on API {api}, which {self.display_name} does not offer through a "
+            f"{self.spec.conn_type} connection (it serves: {', '.join(self.apis)}). Use a connection of a vendor "
+            "that serves it, or a model of this vendor's API.",
+            parameter="model",
+            value=model if model is not None else api,
+        )
+
+    def configure(self, extra: Mapping[str, Any]) -> None:
+        """Read what the dialect needs of the connection's extra (e.g. the price region); no I/O."""
+
     # -- connection --------------------------------------------------------------------------
     def base_url(self, extra: Mapping[str, Any]) -> str:
         return self.spec.base_url(extra)
@@ -192,6 +219,27 @@ class VendorDialect:
     def content_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation | None:
         """Where the vendor's API returns the bytes directly (with the key), if it can."""
         return None
+
+    def build_cancel(self, task_id: str) -> HttpRequest:
+        raise HailuoConfigurationError(f"{self.display_name} has no cancel call", parameter="video_task_id",
+                                       value=task_id)
+
+    def parse_cancel(self, response: HttpResponse, task_id: str) -> Any:
+        raise NotImplementedError
+
+    def build_upload(self, upload: Any) -> HttpRequest:
+        raise HailuoConfigurationError(f"{self.display_name} has no media upload call", parameter="media",
+                                       value=getattr(upload, "filename", None))
+
+    def parse_upload(self, response: HttpResponse) -> str:
+        raise NotImplementedError
+
+    def build_list(self, **filters: Any) -> HttpRequest:
+        raise HailuoConfigurationError(f"{self.display_name} has no task list call", parameter="hailuo_conn_id",
+                                       value=self.name)
+
+    def parse_list(self, response: HttpResponse) -> Any:
+        raise NotImplementedError
 
     def estimated_cost(self, model: str | None, resolution: str | None,
                        duration: int | None) -> dict[str, Any] | None:

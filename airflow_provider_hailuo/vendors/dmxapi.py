@@ -37,6 +37,8 @@ SPEC = VendorSpec(
 
 class DMXAPIDialect(MiniMaxDialect):
     spec: ClassVar[VendorSpec] = SPEC
+    #: DMXAPI's documents cover the v1 Hailuo models only; MiniMax-H3 (v2) is MiniMax's own.
+    apis: ClassVar[tuple[str, ...]] = ("v1",)
 
     def build_file_lookup(self, task_id: str | None, file_id: str | None) -> HttpRequest:
         request = super().build_file_lookup(task_id, file_id)

@@ -105,6 +105,15 @@ def flat_payload(request: VideoRequest) -> dict[str, Any]:
 class MiniMaxDialect(VendorDialect):
     spec: ClassVar[VendorSpec] = SPEC
     trace_headers: ClassVar[tuple[str, ...]] = TRACE_HEADERS
+    apis: ClassVar[tuple[str, ...]] = ("v1", "v2")
+
+    def for_api(self, api: str, model: object = None) -> VendorDialect:
+        """v1 is this dialect; v2 (MiniMax-H3) is :class:`~.minimax_v2.MiniMaxV2Dialect` on the same connection."""
+        if api == "v2" and api in self.apis:  # DMXAPI relays v1 only (its apis say so)
+            from airflow_provider_hailuo.vendors.minimax_v2 import MiniMaxV2Dialect
+
+            return MiniMaxV2Dialect()
+        return super().for_api(api, model)
 
     # -- the base_resp protocol ------------------------------------------------------------------
     def check_base_resp(self, data: Mapping[str, Any], response: HttpResponse, endpoint: str,

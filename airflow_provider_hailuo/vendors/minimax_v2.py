@@ -21,8 +21,8 @@ from airflow_provider_hailuo.core.media import MAX_BODY_BYTES, MediaUpload, MiB
 from airflow_provider_hailuo.core.models import DownloadLocation, TaskStatus
 from airflow_provider_hailuo.core.request import VideoRequest
 from airflow_provider_hailuo.exceptions import HailuoInvalidRequestError
-from airflow_provider_hailuo.vendors.base import HttpRequest, HttpResponse
-from airflow_provider_hailuo.vendors.minimax import MiniMaxDialect
+from airflow_provider_hailuo.vendors.base import HttpRequest, HttpResponse, VendorDialect
+from airflow_provider_hailuo.vendors.minimax import REGION, MiniMaxDialect
 from airflow_provider_hailuo.vendors.minimax_v2_answers import (
     STATUS_WORDS,
     DeleteOutcome,
@@ -195,22 +195,62 @@ def build_upload(upload: MediaUpload) -> MultipartUpload:
     return MultipartUpload(UPLOAD_PATH, {"purpose": upload.purpose}, upload)
 
 
+def upload_request(upload: MediaUpload) -> HttpRequest:
+    """:func:`build_upload` as the transports' HttpRequest (multipart form)."""
+    plan = build_upload(upload)
+    return HttpRequest(plan.method, plan.path, plan.endpoint, idempotent=plan.idempotent, form=dict(plan.fields),
+                       files=((plan.file_field, upload.filename, upload.data, upload.mime),))
+
+
 class MiniMaxV2Dialect(MiniMaxDialect):
     """The v2 API behind the same connection; the VendorDialect methods the pollers already call."""
 
     display_name: ClassVar[str] = "MiniMax (video API v2)"
     video_by_file_id: ClassVar[bool] = False
+    api: ClassVar[str] = "v2"
+    can_cancel: ClassVar[bool] = True
 
     def __init__(self, region: str | None = None) -> None:
         #: The connection's ``region`` extra: global bills USD, China (the default host) CNY.
         self.region = region
+
+    @property
+    def currency(self) -> str:
+        """The connection's region picks the price list: global (api.minimax.io) bills USD, China CNY."""
+        return "USD" if str(self.region or "").strip().lower() in ("global", "intl") else "CNY"
+
+    def for_api(self, api: str, model: object = None) -> VendorDialect:
+        if api == "v1":
+            return MiniMaxDialect()
+        return super().for_api(api, model)
+
+    def configure(self, extra: Any) -> None:
+        self.region = REGION.parse(extra)
+
+    def build_upload(self, upload: MediaUpload) -> HttpRequest:
+        return upload_request(upload)
+
+    def parse_upload(self, response: HttpResponse) -> str:
+        return parse_upload(response)
+
+    def build_cancel(self, task_id: str) -> HttpRequest:
+        return build_delete(task_id)
+
+    def parse_cancel(self, response: HttpResponse, task_id: str) -> DeleteOutcome:
+        return parse_delete(response, task_id)
+
+    def build_list(self, **filters: Any) -> HttpRequest:
+        return build_list(**filters)
+
+    def parse_list(self, response: HttpResponse) -> TaskPage:
+        return parse_list(response)
 
     def estimated_cost(self, model: str | None, resolution: str | None,
                        duration: int | None) -> dict[str, Any] | None:
         """Output seconds only; ``H3Request.estimated_cost`` adds images and reference video."""
         if model is None or resolution is None or duration is None:
             return None
-        return estimate_h3_cost(model, resolution, duration, region=self.region)
+        return estimate_h3_cost(model, resolution, duration, currency=self.currency)
 
     def build_submit(self, request: VideoRequest | H3Request) -> HttpRequest:
         if not isinstance(request, H3Request):
@@ -245,4 +285,4 @@ __all__ = ["STATUS_WORDS", "DeleteOutcome", "MiniMaxV2Dialect", "MultipartUpload
            "build_context_ir", "build_create", "build_delete", "build_list", "build_query",
            "build_regeneration_from_task", "build_regeneration_from_video", "build_upload", "content_items",
            "create_body", "decode", "parse_create", "parse_delete", "parse_list", "parse_query", "parse_task",
-           "parse_upload"]
+           "parse_upload", "upload_request"]

@@ -13,7 +13,6 @@ from airflow_provider_hailuo.core.cost import cost_from_usage, estimate_h3_cost,
 from airflow_provider_hailuo.core.h3 import (
     H3Request,
     api_for_model,
-    check_model_for_vendor,
     check_options_for_model,
     is_h3_model,
 )
@@ -34,8 +33,8 @@ def test_text_only_defaults() -> None:
     request = H3Request.build(model=H3, prompt="A lighthouse at dusk")
     assert (request.mode, request.duration, request.resolution, request.ratio) == (Mode.TEXT, 5, "768P", "16:9")
     assert request.media == () and request.pending_uploads == []
-    assert request.estimated_cost("global") == {"amount": 0.4, "unit": "USD"}
-    assert request.estimated_cost("china") == {"amount": 2.5, "unit": "CNY"}
+    assert request.estimated_cost("USD") == {"amount": 0.4, "unit": "USD"}
+    assert request.estimated_cost("CNY") == {"amount": 2.5, "unit": "CNY"}
 
 
 def test_spellings_are_normalised() -> None:
@@ -83,7 +82,7 @@ def test_references_of_every_kind(files: dict[str, str]) -> None:
     assert mp3.url is not None and mp3.url.startswith("data:audio/mp3;base64,")  # audio/MPEG rewritten
     assert request.reference_video_seconds == pytest.approx(5.5, abs=0.1)
     # 3 images (free), 5 s output + 5.5 s of reference video at the 768P rate
-    cost = request.estimated_cost("global")
+    cost = request.estimated_cost("USD")
     assert cost is not None and cost["amount"] == pytest.approx((5 + 5.5) * 0.08, abs=0.01)
 
 
@@ -98,7 +97,7 @@ def test_url_and_mm_file_are_sent_as_is() -> None:
     assert [item.url for item in request.media] == [URL, VIDEO_URL, "mm_file://3141"]
     # a URL video's length cannot be known here: the estimate takes the 15 s maximum
     assert request.reference_video_seconds is None
-    assert request.estimated_cost("global") == {"amount": pytest.approx((5 + 15) * 0.08), "unit": "USD"}
+    assert request.estimated_cost("USD") == {"amount": pytest.approx((5 + 15) * 0.08), "unit": "USD"}
 
 
 def test_large_local_media_wait_for_upload(files: dict[str, str]) -> None:
@@ -198,13 +197,17 @@ def test_unset_options_pass_both_ways() -> None:
     check_options_for_model("MiniMax-Hailuo-02", {"ratio": None, "reference_images": [], "prompt_optimizer": True})
 
 
-@pytest.mark.parametrize("vendor", ["dmxapi", "modelverse"])
-def test_resellers_refuse_h3(vendor: str) -> None:
+@pytest.mark.parametrize("dialect", ["DMXAPIDialect", "ModelverseDialect"])
+def test_resellers_refuse_h3(dialect: str) -> None:
+    from airflow_provider_hailuo.vendors import dmxapi, minimax, modelverse
+
+    found = getattr(dmxapi, dialect, None) or getattr(modelverse, dialect)
     with pytest.raises(HailuoInvalidRequestError) as caught:
-        check_model_for_vendor(vendor, "MiniMax-H3")
+        found().for_api("v2", "MiniMax-H3")
     assert caught.value.parameter == "model"
-    check_model_for_vendor("minimax", "MiniMax-H3")
-    check_model_for_vendor(vendor, "MiniMax-Hailuo-2.3")
+    assert "MiniMax-H3" in str(caught.value)
+    assert found().for_api("v1") is not None
+    assert minimax.MiniMaxDialect().for_api("v2", "MiniMax-H3").api == "v2"
 
 
 def test_api_routing_by_model() -> None:
@@ -216,15 +219,15 @@ def test_api_routing_by_model() -> None:
 # --- prices -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("args", "kwargs", "expected"), [
-    ((H3, "768P", 5), {"region": "global"}, {"amount": 0.4, "unit": "USD"}),
-    ((H3, "2K", 10), {"region": "global"}, {"amount": 1.3, "unit": "USD"}),
-    ((H3, "768P", 5), {"region": "global", "image_count": 7}, {"amount": 0.48, "unit": "USD"}),
-    ((H3, "768P", 5), {"region": "global", "reference_video_seconds": 3}, {"amount": 0.64, "unit": "USD"}),
-    ((MAX, "480P", 5), {"region": "global", "image_count": 3}, {"amount": 0.324, "unit": "USD"}),
-    ((H3, "2K", 5), {"region": "china"}, {"amount": 4.0, "unit": "CNY"}),
-    ((H3, "768P", 5), {"region": None}, {"amount": 2.5, "unit": "CNY"}),
-    ((MAX, "768P", 5), {"region": "china"}, None),  # no published CNY price for H3-Max
-    ((H3, "768P", 5), {"region": "china", "image_count": 6}, None),  # nor for paid images in CNY
+    ((H3, "768P", 5), {"currency": "USD"}, {"amount": 0.4, "unit": "USD"}),
+    ((H3, "2K", 10), {"currency": "USD"}, {"amount": 1.3, "unit": "USD"}),
+    ((H3, "768P", 5), {"currency": "USD", "image_count": 7}, {"amount": 0.48, "unit": "USD"}),
+    ((H3, "768P", 5), {"currency": "USD", "reference_video_seconds": 3}, {"amount": 0.64, "unit": "USD"}),
+    ((MAX, "480P", 5), {"currency": "USD", "image_count": 3}, {"amount": 0.324, "unit": "USD"}),
+    ((H3, "2K", 5), {"currency": "CNY"}, {"amount": 4.0, "unit": "CNY"}),
+    ((H3, "768P", 5), {"currency": None}, {"amount": 2.5, "unit": "CNY"}),
+    ((MAX, "768P", 5), {"currency": "CNY"}, None),  # no published CNY price for H3-Max
+    ((H3, "768P", 5), {"currency": "CNY", "image_count": 6}, None),  # nor for paid images in CNY
 ])
 def test_h3_price_table(args: tuple[Any, ...], kwargs: dict[str, Any], expected: Any) -> None:
     assert estimate_h3_cost(*args, **kwargs) == expected
@@ -232,10 +235,10 @@ def test_h3_price_table(args: tuple[Any, ...], kwargs: dict[str, Any], expected:
 
 def test_cost_from_reported_usage_and_other_prices() -> None:
     usage = {"total_seconds": 8, "input_seconds": 3, "output_seconds": 5, "input_image_count": 6}
-    assert cost_from_usage(H3, "768P", usage, "global") == {"amount": pytest.approx(0.68), "unit": "USD"}
-    assert cost_from_usage(H3, "768P", None, "global") is None
-    assert estimate_regeneration_cost(10, "global") == {"amount": 0.5, "unit": "USD"}
-    assert estimate_regeneration_cost(10, "china") is None
+    assert cost_from_usage(H3, "768P", usage, "USD") == {"amount": pytest.approx(0.68), "unit": "USD"}
+    assert cost_from_usage(H3, "768P", None, "USD") is None
+    assert estimate_regeneration_cost(10, "USD") == {"amount": 0.5, "unit": "USD"}
+    assert estimate_regeneration_cost(10, "CNY") is None
 
 
 def test_the_v1_path_knows_h3_names_and_points_to_v2() -> None:

@@ -71,6 +71,9 @@ def hook(mocker: Any) -> Any:
     fake.submit.return_value = "vt-1"
     fake.get_status.return_value = status(TaskState.RUNNING)
     fake.estimated_cost.side_effect = MiniMaxDialect().estimated_cost
+    fake.for_api.return_value = fake  # a v1 model: the connection's own (v1) hook
+    fake.api = "v1"
+    fake.dialect = MiniMaxDialect()
     return fake
 
 
@@ -248,12 +251,13 @@ def test_defers_to_the_trigger_after_submit_and_one_check(hook: Any, mocker: Any
     hook.get_status.assert_called_once_with("vt-1")  # checked once before deferring
     # persisted before waiting
     assert store.writes == [(TASK_STATE_KEY, {"video_task_id": "vt-1", "vendor": "minimax",
-                                              "request_sha256": operator._fingerprint,
+                                              "request_sha256": operator._fingerprint, "api": "v1",
                                               "facts": {"model": "MiniMax-Hailuo-2.3", "duration": 6,
                                                         "resolution": "768P", "mode": "text",
                                                         "expected_size": [1366, 768],
                                                         "prompt": "A cat on a boat",
-                                                            "estimated_cost": {"amount": 1.0, "unit": "credits"}}})]
+                                                        "estimated_cost": {"amount": 1.0, "unit": "credits"},
+                                                        "api": "v1", "ratio": None}})]
     log = logged(operator)
     assert "vt-1" in log
     assert "estimated cost: 1 credits" in log

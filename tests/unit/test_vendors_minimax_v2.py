@@ -391,7 +391,7 @@ def test_dialect_speaks_the_poller_interface() -> None:
 def test_v2_video_result_dict() -> None:
     request = H3Request.build(model="MiniMax-H3", prompt="A fox", resolution="2K", ratio="9:16")
     status = parse_query(answer({"task": task()}), "1").to_task_status()
-    result = v2_video_result(status, request, "global").to_dict()
+    result = v2_video_result(status, request, "USD").to_dict()
     assert result == {
         "vendor": "minimax", "model": "MiniMax-H3", "video_task_id": "424010985738629", "status": "succeeded",
         "file_id": None, "video_url": VIDEO, "video_width": None, "video_height": None, "duration": 5,
@@ -400,7 +400,7 @@ def test_v2_video_result_dict() -> None:
         "estimated_cost": {"amount": 0.65, "unit": "USD"},  # 5 billed seconds at 2K
     }
     bare = parse_query(answer({"task": task(usage=None, ratio=None)}), "1").to_task_status()
-    from_request = v2_video_result(bare, request, "china").to_dict()
+    from_request = v2_video_result(bare, request, "CNY").to_dict()
     assert (from_request["ratio"], from_request["usage"]) == ("9:16", None)
     assert from_request["estimated_cost"] == {"amount": 4.0, "unit": "CNY"}  # the request's 5 s at 2K
     sensor = v2_video_result(status).to_dict()  # a sensor knows only the task id

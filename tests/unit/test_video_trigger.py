@@ -60,6 +60,12 @@ class FakeHook:
         self.sessions_created = 0
         self.sessions_closed = 0
 
+    api = "v1"
+
+    def for_api(self, api: str, model: object = None) -> FakeHook:
+        assert api == "v1"  # these tests hold v1 rows
+        return self
+
     async def async_transport(self) -> FakeTransport:
         self.sessions_created += 1
         return FakeTransport(self)
