@@ -188,7 +188,8 @@ class HailuoToObjectStorageOperator(BaseOperator):
         dest = parse_destination(self.dest, self.dest_conn_id)
         info = self._video_info()
         task_id = info["video_task_id"]
-        hook = get_hook(self.hailuo_conn_id)
+        # A v2 (MiniMax-H3) result dict says so: its video is found by querying the v2 task again.
+        hook = get_hook(self.hailuo_conn_id).for_api(str(info.get("api") or "v1"), info.get("model"))
         given_vendor = info.get("vendor")
         if given_vendor not in (None, "") and str(given_vendor).strip().lower() != hook.vendor:
             raise HailuoInvalidRequestError(

@@ -41,7 +41,7 @@ def operator(conn_id: str, **kwargs: Any) -> HailuoGenerateVideoOperator:
 
 
 def test_timeout_while_queued_cancels_and_is_not_charged(emulator: Any, vendor_conns: dict[str, str],
-                                                         capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+                                                         capfd: Any, caplog: Any) -> None:
     emulator.configure(v2_queue_seconds=600, generation_seconds=600)
     task = operator(vendor_conns["minimax"], timeout=1.0)
     with caplog.at_level(logging.WARNING), pytest.raises(HailuoTimeoutError):
@@ -54,7 +54,7 @@ def test_timeout_while_queued_cancels_and_is_not_charged(emulator: Any, vendor_c
 
 
 def test_timeout_while_running_leaves_it_and_says_it_is_charged(emulator: Any, vendor_conns: dict[str, str],
-                                                                capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+                                                                capfd: Any, caplog: Any) -> None:
     emulator.configure(v2_queue_seconds=0, generation_seconds=600)
     task = operator(vendor_conns["minimax"], timeout=1.0)
     with caplog.at_level(logging.WARNING), pytest.raises(HailuoTimeoutError):
@@ -66,7 +66,7 @@ def test_timeout_while_running_leaves_it_and_says_it_is_charged(emulator: Any, v
 
 
 def test_on_kill_in_the_worker_cancels_the_queued_task(emulator: Any, vendor_conns: dict[str, str],
-                                                       capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+                                                       capfd: Any, caplog: Any) -> None:
     emulator.configure(v2_queue_seconds=600, generation_seconds=600)
     task = operator(vendor_conns["minimax"], timeout=30)
     failure: list[BaseException] = []
@@ -94,8 +94,8 @@ def test_on_kill_in_the_worker_cancels_the_queued_task(emulator: Any, vendor_con
 
 
 def test_trigger_on_kill_cancels_a_queued_v2_task(emulator: Any, vendor_conns: dict[str, str]) -> None:
-    from airflow_provider_hailuo.hooks import get_hook
     from airflow_provider_hailuo.core.h3 import H3Request
+    from airflow_provider_hailuo.hooks import get_hook
 
     emulator.configure(v2_queue_seconds=600, generation_seconds=600)
     hook = get_hook(vendor_conns["minimax"]).for_api("v2")
@@ -110,8 +110,8 @@ def test_trigger_on_kill_cancels_a_queued_v2_task(emulator: Any, vendor_conns: d
 
 
 def test_trigger_timeout_cancels_a_queued_v2_task(emulator: Any, vendor_conns: dict[str, str]) -> None:
-    from airflow_provider_hailuo.hooks import get_hook
     from airflow_provider_hailuo.core.h3 import H3Request
+    from airflow_provider_hailuo.hooks import get_hook
 
     emulator.configure(v2_queue_seconds=600, generation_seconds=600)
     hook = get_hook(vendor_conns["minimax"]).for_api("v2")
