@@ -59,3 +59,28 @@ def test_an_old_trigger_row_inflates_runs_and_resumes_an_old_deferral(emulator: 
                                                                             "MiniMax-Hailuo-02")
     assert (result["video_width"], result["video_height"]) == (1366, 768)
     assert result["duration"] == 6 and result["resolution"] == "768P"
+
+
+def test_a_v2_trigger_row_polls_the_v2_task_and_resumes_the_operator(emulator: Any,
+                                                                     vendor_conns: dict[str, str]) -> None:
+    """A row this release writes for MiniMax-H3 carries ``api: "v2"`` and polls the v2 query endpoint."""
+    from airflow_provider_hailuo.core.facts import RequestFacts
+    from airflow_provider_hailuo.core.h3 import H3Request
+
+    conn_id = vendor_conns["minimax"]
+    request = H3Request.build(model="MiniMax-H3", prompt="A red kite", ratio="9:16", duration=6)
+    video_task_id = get_hook(conn_id).for_api("v2").submit(request)
+    classpath, kwargs = old_row(conn_id, video_task_id)
+    kwargs["api"] = "v2"
+    trigger = import_string(classpath)(**kwargs)
+    assert trigger.serialize() == (classpath, kwargs)
+    event = asyncio.run(first_event(trigger))
+    assert event["status"] == "success" and event["task_status"]["api"] == "v2"
+    assert emulator.count("v2_status") >= 1 and emulator.count("status") == 0  # never asked v1
+    operator = HailuoGenerateVideoOperator(task_id="generate", hailuo_conn_id=conn_id, model="MiniMax-H3",
+                                           prompt="A red kite", ratio="9:16", duration=6)
+    facts = RequestFacts.of_h3(request).to_dict()
+    result = operator.execute_complete({}, event=event, facts=facts)
+    assert (result["api"], result["mode"], result["ratio"], result["duration"]) == ("v2", "text", "9:16", 6)
+    assert (result["video_width"], result["video_height"]) == (768, 1366)
+    assert result["video_url"].startswith("http") and result["usage"]["output_seconds"] == 6
