@@ -233,6 +233,18 @@ class HailuoHook(BaseHook):
             request = request.with_uploaded(index, file_id)
         return request
 
+    def enhance_prompt(self, request: Any) -> str:
+        """Submit a prompt-enhancer task (H3-Context-IR); returns its task id, polled like a video task."""
+        request = self.upload_pending(request)
+        return self.transport.execute(self.dialect.build_context_ir(request), self.dialect.parse_submit)
+
+    def regenerate(self, model: str, *, source_task_id: str | None = None, request: Any = None,
+                   base_video_url: str | None = None) -> str:
+        """Submit a re-render (2K) of a finished video; returns the new task id. Not repeated when ambiguous."""
+        http_request = self.dialect.build_regeneration(model, source_task_id=source_task_id, request=request,
+                                                       base_video_url=base_video_url)
+        return self.transport.execute(http_request, self.dialect.parse_submit)
+
     def cancel(self, task_id: str) -> Any:
         """Cancel a queued task (not charged) or delete a finished one, where the API has the call."""
         request = self.dialect.build_cancel(task_id)

@@ -220,26 +220,34 @@ class VendorDialect:
         """Where the vendor's API returns the bytes directly (with the key), if it can."""
         return None
 
-    def build_cancel(self, task_id: str) -> HttpRequest:
-        raise HailuoConfigurationError(f"{self.display_name} has no cancel call", parameter="video_task_id",
-                                       value=task_id)
+    # -- calls only some APIs have (MiniMax v2): cancel, upload, list, prompt enhancer, re-render --
+    def _no_call(self, what: str, value: object = None) -> HailuoConfigurationError:
+        return HailuoConfigurationError(f"{self.display_name} has no {what}", parameter="hailuo_conn_id",
+                                        value=value if value is not None else self.name)
 
-    def parse_cancel(self, response: HttpResponse, task_id: str) -> Any:
-        raise NotImplementedError
+    def build_cancel(self, task_id: str) -> HttpRequest:
+        raise self._no_call("cancel call", task_id)
 
     def build_upload(self, upload: Any) -> HttpRequest:
-        raise HailuoConfigurationError(f"{self.display_name} has no media upload call", parameter="media",
-                                       value=getattr(upload, "filename", None))
-
-    def parse_upload(self, response: HttpResponse) -> str:
-        raise NotImplementedError
+        raise self._no_call("media upload call")
 
     def build_list(self, **filters: Any) -> HttpRequest:
-        raise HailuoConfigurationError(f"{self.display_name} has no task list call", parameter="hailuo_conn_id",
-                                       value=self.name)
+        raise self._no_call("task list call")
 
-    def parse_list(self, response: HttpResponse) -> Any:
-        raise NotImplementedError
+    def build_context_ir(self, request: Any) -> HttpRequest:
+        raise self._no_call("prompt enhancer")
+
+    def build_regeneration(self, model: str, *, source_task_id: str | None = None, request: Any = None,
+                           base_video_url: str | None = None) -> HttpRequest:
+        raise self._no_call("re-render call")
+
+    def parse_cancel(self, response: HttpResponse, task_id: str) -> Any: raise NotImplementedError  # noqa: E704
+    def parse_upload(self, response: HttpResponse) -> str: raise NotImplementedError  # noqa: E704
+    def parse_list(self, response: HttpResponse) -> Any: raise NotImplementedError  # noqa: E704
+
+    def is_access_refusal(self, error: BaseException) -> bool:
+        """Whether the vendor refused a call because the account lacks access to that form of it."""
+        return False
 
     def estimated_cost(self, model: str | None, resolution: str | None,
                        duration: int | None) -> dict[str, Any] | None:

@@ -242,6 +242,23 @@ class MiniMaxV2Dialect(MiniMaxDialect):
     def build_list(self, **filters: Any) -> HttpRequest:
         return build_list(**filters)
 
+    def build_context_ir(self, request: H3Request) -> HttpRequest:
+        return build_context_ir(request)
+
+    def build_regeneration(self, model: str, *, source_task_id: str | None = None, request: Any = None,
+                           base_video_url: str | None = None) -> HttpRequest:
+        """The ``source_task_id`` form when given, else the ``base_video`` form (request + the 768P video)."""
+        if source_task_id is not None:
+            return build_regeneration_from_task(model, source_task_id)
+        return build_regeneration_from_video(request, base_video_url)
+
+    def is_access_refusal(self, error: BaseException) -> bool:
+        """MiniMax grants the source_task_id form of regeneration on request; without it: a 400 saying so."""
+        from airflow_provider_hailuo.exceptions import HailuoVendorInvalidRequestError
+
+        text = str(error).lower()
+        return isinstance(error, HailuoVendorInvalidRequestError) and "access" in text
+
     def parse_list(self, response: HttpResponse) -> TaskPage:
         return parse_list(response)
 
