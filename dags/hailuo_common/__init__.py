@@ -44,6 +44,11 @@ CONN_ID = os.environ.get("HAILUO_CONN_ID") or DEFAULT_CONN_ID
 POOL = "hailuo_vendor"
 POOL_SLOTS = 3
 POOL_DESCRIPTION = "Hailuo video generations in flight at the vendor (rate and concurrency limit)"
+#: MiniMax-H3 tasks (video API v2) in flight: MiniMax allows 30 per account; the pool keeps a margin
+#: of 4 for tasks started outside Airflow, so a 31st create is never sent to be refused.
+H3_POOL = "hailuo_h3"
+H3_POOL_SLOTS = 26
+H3_POOL_DESCRIPTION = "MiniMax-H3 tasks in flight (MiniMax allows 30 per account)"
 
 
 def _seconds(name: str, default: float) -> float:

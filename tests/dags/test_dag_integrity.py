@@ -33,6 +33,7 @@ EXPECTED_DAGS = {
     "hailuo_subject_reference",
     "hailuo_product_videos",
     "hailuo_video_catalog",
+    "hailuo_h3_social",
 }
 
 
@@ -100,7 +101,7 @@ def test_generate_tasks_run_in_the_vendor_pool(dag_bag: Any) -> None:
 
     sys.path.insert(0, str(DAGS))
     try:
-        from hailuo_common import POOL
+        from hailuo_common import H3_POOL, POOL
     finally:
         sys.path.remove(str(DAGS))
     generate_tasks = [
@@ -108,9 +109,12 @@ def test_generate_tasks_run_in_the_vendor_pool(dag_bag: Any) -> None:
         if getattr(task, "operator_class", type(task)) is HailuoGenerateVideoOperator
         or isinstance(task, HailuoGenerateVideoOperator)
     ]
-    assert len(generate_tasks) == 5
+    assert len(generate_tasks) == 6
     for dag_id, task in generate_tasks:
-        assert task.pool == POOL == "hailuo_vendor", f"{dag_id}.{task.task_id} runs in pool {task.pool}"
+        # MiniMax-H3 (v2) has its own in-flight cap (30 per account), hence its own pool
+        expected = H3_POOL if str(getattr(task, "model", "")).startswith("MiniMax-H3") else POOL
+        assert task.pool == expected, f"{dag_id}.{task.task_id} runs in pool {task.pool}"
+    assert (POOL, H3_POOL) == ("hailuo_vendor", "hailuo_h3")
 
 
 def test_stored_videos_reach_the_catalog_dag(dag_bag: Any) -> None:
