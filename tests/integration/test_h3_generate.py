@@ -88,3 +88,24 @@ def test_large_media_go_through_the_upload(airflow_db: Any, emulator: Any, vendo
     assert task_states(dag_run) == {("uploaded", -1): "success"}
     assert emulator.count("v2_upload") == 1
     assert emulator.count("v2_submit") == 1
+
+
+def test_a_retry_reconnects_to_the_h3_task_instead_of_paying_again(emulator: Any, vendor_conns: dict[str, str]) -> None:
+    """The first try defers (the stored task says api v2); the retry polls that v2 task, submits nothing."""
+    from airflow.sdk.exceptions import TaskDeferred
+
+    from tests.reliability.helpers import MemoryStore
+
+    store = MemoryStore()
+    kwargs: dict[str, Any] = {"task_id": "h3", "hailuo_conn_id": vendor_conns["minimax"], "model": "MiniMax-H3",
+                              "prompt": "A heron lifts off a lake", "ratio": "1:1", **FAST}
+    with pytest.raises(TaskDeferred) as deferred:
+        HailuoGenerateVideoOperator(**kwargs).execute({"task_state_store": store})  # type: ignore[arg-type]
+    assert deferred.value.trigger.serialize()[1]["api"] == "v2"
+    (stored,) = store.values.values()
+    assert stored["api"] == "v2" and stored["facts"]["api"] == "v2"
+    retry = HailuoGenerateVideoOperator(**kwargs, deferrable=False)
+    result = retry.execute({"task_state_store": store})  # type: ignore[arg-type]
+    assert result is not None and result["video_task_id"] == stored["video_task_id"]
+    assert (result["api"], result["ratio"], result["video_width"], result["video_height"]) == ("v2", "1:1", 768, 768)
+    assert emulator.count("v2_submit") == 1
