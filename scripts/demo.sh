@@ -270,7 +270,7 @@ if not audio:
 PY
 fi
 
-say "Demo finished in $(( $(date +%s) - STARTED )) s: $DAG_ID succeeded against $SOURCE."
+say "Demo finished in $(( $(date +%s) - STARTED )) s: $DAG_ID (and the H3 DAG where MiniMax is the vendor) succeeded against $SOURCE."
 echo "    MP4s and manifest: $(dirname "${MANIFEST_URI#file://}")"
 echo "    Airflow home:      $AIRFLOW_HOME      run log: $RUN_LOG"
 echo "    Run it again any time (a rerun of the day replaces that day's videos); 'make demo-clean' removes .demo/."
