@@ -24,7 +24,7 @@ from airflow_provider_hailuo.exceptions import (
     HailuoVendorError,
     HailuoVendorInvalidRequestError,
 )
-from airflow_provider_hailuo.vendors.base import BASE_RESP_CODES
+from airflow_provider_hailuo.vendors.minimax import BASE_RESP_CODES
 
 VENDOR = "minimax"
 #: "(2013)" at the very end of the message, allowing trailing spaces or a full stop.
