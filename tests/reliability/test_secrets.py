@@ -187,7 +187,10 @@ def test_example_dags_leak_neither_key_nor_signatures(example_env: Path, emulato
     # 2. trigger rows hold ids, the deadline and poll settings, nothing else
     allowed = {"hailuo_conn_id", "video_task_id", "deadline", "poll_interval", "initial_delay",
                "max_transient_errors"}
-    assert all(set(kwargs) == allowed for _, kwargs in rows["triggers"]), rows["triggers"]
+    # (MiniMax-H3 rows add which API to poll, "v2"; v1 rows hold none)
+    assert all(set(kwargs) - {"api"} == allowed and kwargs.get("api", "v2") == "v2"
+               for _, kwargs in rows["triggers"]), rows["triggers"]
+    assert any(kwargs.get("api") == "v2" for _, kwargs in rows["triggers"])  # hailuo_h3_social deferred too
     # 3. signatures: in no log, no file; in the database only as Modelverse's video_url (the contract)
     secrets = url_secrets(signed_urls)
     assert secrets and len(signed_urls) >= 6
@@ -199,7 +202,7 @@ def test_example_dags_leak_neither_key_nor_signatures(example_env: Path, emulato
     for entry in emulator.requests():
         assert EMULATOR_API_KEY not in json.dumps(entry["query"]) + json.dumps(entry["body"], default=str)
         has_auth = "Authorization" in entry["headers"]
-        assert has_auth is (entry["endpoint"] not in ("download", "backup_download")), entry
+        assert has_auth is (entry["endpoint"] not in ("download", "backup_download", "v2_download")), entry
 
 
 # -- exception texts ---------------------------------------------------------------------------------
