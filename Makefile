@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev,amazon,emulator]" -c constraints.txt
+	$(BIN)/pip install --quiet -e ".[dev,amazon,emulator,celery]" -c constraints.txt
 	touch $@
 
 install: $(BIN)/.installed
