@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test lint clean
+.PHONY: install test lint clean system-deps
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ lint: install
 	$(BIN)/ruff check airflow_provider_hailuo tests
 	$(BIN)/mypy
 
-test: lint
+# PostgreSQL and Redis for the distributed e2e test (apt-get when root on Debian/Ubuntu, as in CI).
+system-deps:
+	bash scripts/install_system_deps.sh
+
+test: lint system-deps
 	$(BIN)/pytest -p no:cacheprovider
 
 clean:
