@@ -37,11 +37,11 @@ SUBMIT_MARKER = "Submitted to "
 DAG_SOURCE = f'''
 from datetime import timedelta
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import AssetAlias, dag, get_current_context, task
 from hailuo_common import DEFAULT_ARGS, GENERATE_DEFAULTS
 
 from airflow_provider_hailuo.operators.generate import HailuoGenerateVideoOperator
-from airflow_provider_hailuo.transfers.object_storage import HailuoToObjectStorageOperator
+from airflow_provider_hailuo.transfers.object_storage import HAILUO_VIDEOS_ALIAS, HailuoToObjectStorageOperator
 
 
 def _generate_kwargs(item):
@@ -65,8 +65,12 @@ def hailuo_distributed_load():
     videos = HailuoGenerateVideoOperator.partial(
         task_id="generate_video", **GENERATE_DEFAULTS,
     ).expand_kwargs(plan.map(_generate_kwargs))
-    HailuoToObjectStorageOperator.partial(task_id="store_video", overwrite=True).expand_kwargs(
-        videos.output.zip(plan).map(_store_kwargs))
+    # The alias declared in partial(), as in the daily DAG: the DAG processor then registers it.
+    # Without that, the first stores create it at run time and, on PostgreSQL, concurrent ones
+    # collide on its unique name and Airflow fails them (UniqueViolation, not retried).
+    HailuoToObjectStorageOperator.partial(
+        task_id="store_video", overwrite=True, outlets=[AssetAlias(HAILUO_VIDEOS_ALIAS)],
+    ).expand_kwargs(videos.output.zip(plan).map(_store_kwargs))
 
 
 hailuo_distributed_load()

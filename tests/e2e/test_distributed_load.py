@@ -23,7 +23,16 @@ from typing import Any
 import pytest
 
 from tests.conftest import running_emulator
-from tests.e2e.distributed_load import DAG_ID, DAG_SOURCE, POOL, build_plan, check_load, connection_env
+from tests.e2e.airflow_stack import _cmdline
+from tests.e2e.distributed_load import (
+    DAG_ID,
+    DAG_SOURCE,
+    POOL,
+    build_plan,
+    check_load,
+    connection_env,
+    submitted_prompt,
+)
 from tests.e2e.distributed_stack import DistributedAirflowStack
 from tests.integration.transfer_helpers import MotoS3
 
@@ -120,24 +129,49 @@ def test_200_videos_through_worker_triggerer_scheduler_redis_and_vendor_faults(
     note(f"all {len(orphaned)} orphaned triggers left {victim_name} ({len(moved)} seen on {survivor_name})")
     dstack.start_component(victim_name)
     note(f"{victim_name} restarted")
+    watcher.stop()  # its full TI listings every 2 s cost the api-server CPU the run needs
 
-    # 2. SIGKILL worker-1 while task instances run on it.
-    def running_on_worker_1() -> list[str]:
-        return [f"{t['task_id']}[{t['map_index']}]" for t in dstack.task_instances(DAG_ID, run_id)
-                if t["state"] == "running" and t.get("hostname") == "worker-1"]
-
-    busy = dstack.wait_until(running_on_worker_1, timeout=240, interval=0.5, what="tasks running on worker-1")
-    dstack.kill_component("worker-1", signal.SIGKILL)
-    note(f"SIGKILL worker-1 running {busy}")
-    time.sleep(5)
-    dstack.start_component("worker-1")
-    note("worker-1 restarted")
-
-    # 3. 30 s of 1002 (HTTP 429 at Modelverse) on every submit and status query, all vendors.
+    # 2. 30 s of 1002 (HTTP 429 at Modelverse) on every submit and status query, all vendors.
     for endpoint in ("submit", "status"):
         load_emulator.add_fault(endpoint=endpoint, kind="base_resp", code=1002, seconds=30)
     note("vendor answers 1002 / 429 for 30 s")
-    time.sleep(35)
+    time.sleep(30)
+
+    # 3. SIGKILL worker-1 while a generate task on it has just submitted (not deferred yet), or
+    # has resumed after its trigger fired: the retry must reconnect to that vendor task. When the
+    # storm ends, the tasks waiting it out submit within seconds: the kill follows an accepted
+    # submit while worker-1 runs task processes, and is repeated (worker restarted in between)
+    # until one such task was caught.
+    prompt_index = {item["prompt"]: item["index"] for item in plan}
+
+    def accepted_indexes(within: float | None = None) -> set[int]:
+        now = time.time()
+        return {prompt_index[p] for e in load_emulator.requests(endpoint="submit")
+                if e.get("task_id") and (within is None or now - e["time"] < within)
+                and (p := submitted_prompt(e)) in prompt_index}
+
+    def worker_1_tasks() -> list[str]:
+        """TI ids of the task processes alive under worker-1 (their title is ``airflow worker -- <id>``)."""
+        return [cmd.split("airflow worker -- ", 1)[1].strip() for pid in dstack.pids("worker-1")
+                if "airflow worker -- " in (cmd := _cmdline(pid))]
+
+    interrupted: list[int] = []
+    for _attempt in range(6):
+        dstack.wait_until(lambda: accepted_indexes(within=1.5) and worker_1_tasks(), timeout=300, interval=0.2,
+                          what="a submit accepted while worker-1 runs tasks")
+        killed = worker_1_tasks()
+        dstack.kill_component("worker-1", signal.SIGKILL)
+        time.sleep(3)  # let a deferral or success reported just before the kill show in the API
+        tis = {t["id"]: t for t in dstack.task_instances(DAG_ID, run_id)}
+        submitted = accepted_indexes()
+        hit = [tis[i]["map_index"] for i in killed if i in tis and tis[i]["task_id"] == "generate_video"
+               and tis[i]["state"] == "running" and tis[i]["map_index"] in submitted]
+        interrupted += hit
+        note(f"SIGKILL worker-1 running {len(killed)} task(s); caught after their submit: generate_video{hit}")
+        dstack.start_component("worker-1")
+        note("worker-1 restarted")
+        if hit:
+            break
 
     # 4. Restart Redis (the broker); 5. stop and start the scheduler.
     dstack.stop_component("redis")
@@ -160,4 +194,7 @@ def test_200_videos_through_worker_triggerer_scheduler_redis_and_vendor_faults(
     assert state == "success", watcher.summary()[-5000:] + "\n" + dstack.diagnostics()
     assert not report.problems, "\n".join(report.problems) + "\n" + report.table()
     assert orphaned and len(adopted()) == len(orphaned)
+    assert interrupted, "no worker kill caught a generate task after its submit"
+    for index in interrupted:  # retried, and (check_load) the retry reconnected
+        assert dstack.task_instance(DAG_ID, run_id, "generate_video", index)["try_number"] > 1
     assert not dstack.stale_defer_exit_failures()
