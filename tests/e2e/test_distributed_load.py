@@ -197,4 +197,6 @@ def test_200_videos_through_worker_triggerer_scheduler_redis_and_vendor_faults(
     assert interrupted, "no worker kill caught a generate task after its submit"
     for index in interrupted:  # retried, and (check_load) the retry reconnected
         assert dstack.task_instance(DAG_ID, run_id, "generate_video", index)["try_number"] > 1
-    assert not dstack.stale_defer_exit_failures()
+    # The Airflow 3.3.2 deferral race (a resumed TI failed over the deferring worker's stale
+    # "success"); the killed worker's tasks show up there as "state failed ... is running" instead.
+    assert not [line for line in dstack.stale_defer_exit_failures() if "with state success" in line]
