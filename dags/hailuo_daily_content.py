@@ -197,6 +197,8 @@ def hailuo_daily_content() -> None:
                 "prompt": item["prompt"],
                 "model": video["model"],
                 "vendor": video["vendor"],
+                "api": video.get("api"),
+                "mode": video.get("mode"),
                 "video_task_id": video["video_task_id"],
                 "uri": saved["uri"],
                 "size": saved["size"],
@@ -206,6 +208,8 @@ def hailuo_daily_content() -> None:
                 "height": video.get("video_height"),
                 "duration": video.get("duration"),
                 "resolution": video.get("resolution"),
+                "ratio": video.get("ratio"),
+                "estimated_cost": video.get("estimated_cost"),
             })
         day = run_day(context)
         # Beside the videos, in the prefix the plan chose (a Variable changed mid-run cannot split them).

@@ -103,6 +103,10 @@ def test_daily_content_stores_a_verified_mp4_per_prompt(
             assert next(container.decode(stream)) is not None
         sidecar = json.loads(Path(f"{path}.json").read_text())
         assert (sidecar["sha256"], sidecar["video_task_id"]) == (entry["sha256"], entry["video_task_id"])
+        # The mode travels from the generate task's result dict to the manifest and the sidecar.
+        assert entry["mode"] == sidecar["mode"] == "text" and entry["api"] == sidecar["api"] == "v1"
+        assert entry["estimated_cost"] == sidecar["estimated_cost"] == {"amount": {6: 1.0, 10: 2.0}[duration],
+                                                                         "unit": "credits"}
     assert not list((media / "daily" / day).glob(".*")), "no staging leftovers"
 
 
