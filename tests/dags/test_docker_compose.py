@@ -308,7 +308,7 @@ def test_scale_settings_are_the_ones_the_distributed_test_proved(compose: dict[s
         # >= the harness's (longer than its longest generation); real clips take minutes.
         assert int(env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"]) >= proven.TASK_HEARTBEAT_TIMEOUT
         assert (int(env["AIRFLOW__CORE__PARALLELISM"]), int(env["AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG"])) == (
-            64, 128)
+            proven.PARALLELISM, proven.MAX_ACTIVE_TASKS_PER_DAG)
         assert "+psycopg2://" in env["AIRFLOW__CELERY__RESULT_BACKEND"], "SQLAlchemy 2.1 defaults to psycopg 3"
     script = "\n".join(command_words(services["airflow-init"]["command"]))
     pool = re.search(r'^airflow pools set \S+ "(\d+)"', script, re.MULTILINE)

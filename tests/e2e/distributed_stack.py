@@ -48,6 +48,9 @@ DISTRIBUTED_COMPONENTS: tuple[str, ...] = ("api-server", "dag-processor", "sched
 #: Settings the topology runs with; ``docker/docker-compose.yaml`` uses the same
 #: (tests/dags/test_docker_compose.py holds them to it).
 WORKER_CONCURRENCY = 6
+#: Running + queued tasks (deferred ones hold no executor slot): the pool's 40 plus the stores.
+PARALLELISM = 64
+MAX_ACTIVE_TASKS_PER_DAG = 128
 TRIGGERER_CAPACITY = 100
 #: Longer than the longest generation here (90 s): a task SIGKILLed on a worker right after its
 #: submit keeps its pool slot until its vendor task is done, so the vendor never sees more in
@@ -156,8 +159,8 @@ class DistributedAirflowStack(AirflowStack):
         cfg["core"].update({
             "executor": "CeleryExecutor",
             "hostname_callable": f"{_HOSTNAME_MODULE}.hostname",
-            "parallelism": "64",
-            "max_active_tasks_per_dag": "128",
+            "parallelism": str(PARALLELISM),
+            "max_active_tasks_per_dag": str(MAX_ACTIVE_TASKS_PER_DAG),
         })
         cfg["celery"] = {
             "broker_url": self.broker_url,
