@@ -238,10 +238,12 @@ def check_load(stack: Any, emulator: Any, s3: Any, bucket: str, run_id: str, pla
     ideal = ideal_wall_seconds([t["generation_seconds"] for t in sorted(tasks, key=lambda t: t["created_at"])],
                                pool_slots)
     rejected = len(submits) - len(accepted)
+    storm = sum(1 for e in emulator.requests() if e.get("fault") == "base_resp")
     report.figures.update({
         "videos stored (sha256 = emulator's)": f"{videos} / {len(plan)}",
         "submits accepted (per prompt)": f"{len(accepted)} ({'exactly 1 each' if not twice else 'DUPLICATES'})",
         "submits refused (1002/429)": rejected,
+        "1002/429 answers (submit + status)": storm,
         "retries (task tries after the first)": retries,
         "reconnects (retry found its vendor task)": reconnects,
         "max vendor tasks in flight": f"{in_flight} (pool {pool_slots})",
