@@ -11,7 +11,7 @@ import requests
 
 from airflow_provider_hailuo.emulator import EmulatorServer, synthetic_video_chunks
 
-from .helpers import AUTH, TIMEOUT, generate, query, retrieve, submit, task_id_of
+from .helpers import API_KEY, AUTH, TIMEOUT, generate, query, retrieve, submit, task_id_of
 
 pytestmark = pytest.mark.integration
 
@@ -201,6 +201,6 @@ def test_time_bounded_fault_fires_for_its_seconds_then_expires(emulator: Emulato
 
 
 def test_time_bounded_fault_seconds_must_be_positive(emulator: EmulatorServer) -> None:
-    response = requests.post(f"{emulator.url}/_emulator/faults", headers=AUTH, timeout=TIMEOUT,
+    response = requests.post(f"{emulator.url}/_emulator/faults", headers={"Authorization": API_KEY}, timeout=TIMEOUT,
                              json={"endpoint": "submit", "kind": "reset", "seconds": 0})
     assert response.status_code == 400 and "seconds" in response.text
