@@ -19,6 +19,12 @@ class HailuoError(Exception):
     #: Whether repeating the same call later may succeed (used by the transport's retry policy).
     retryable: bool = False
 
+    def __init__(self, message: str = "", *args: object) -> None:
+        super().__init__(message, *args)
+        #: The message as given to the constructor, before a subclass formats it: what an error
+        #: crossing the trigger boundary is rebuilt from (``waiting.events.ErrorData``).
+        self.detail = message
+
 
 class HailuoInvalidRequestError(HailuoError, ValueError):
     """The request is invalid: a parameter has a value the vendor would reject."""
@@ -34,7 +40,7 @@ class HailuoConfigurationError(HailuoInvalidRequestError):
 
 
 class HailuoVendorError(HailuoError):
-    """The vendor answered with an error (HTTP error, or HTTP 200 with a non-zero ``base_resp``)."""
+    """The vendor answered with an error (an HTTP error, or an error code in an HTTP 200 answer)."""
 
     def __init__(
         self,
@@ -66,6 +72,7 @@ class HailuoVendorError(HailuoError):
         if trace_id:
             parts.append(f"Trace-Id {trace_id}")
         super().__init__("; ".join(parts))
+        self.detail = message
 
 
 class HailuoVendorInvalidRequestError(HailuoVendorError, HailuoInvalidRequestError):
@@ -94,6 +101,15 @@ class HailuoTransientError(HailuoVendorError):
     """A vendor or network fault that may pass (1000, 1001, 1024, 1033, HTTP 5xx, reset, timeout)."""
 
     retryable = True
+
+
+class HailuoConnectError(HailuoTransientError):
+    """No connection could be opened (refused, unresolvable, connect timeout): nothing was sent.
+
+    Typed, so the retry policy may repeat even a submit after it: the vendor never saw the request.
+    """
+
+    not_sent = True
 
 
 class HailuoProtocolError(HailuoVendorError):
@@ -132,6 +148,7 @@ class HailuoStorageError(HailuoError):
 __all__ = [
     "HailuoAuthenticationError",
     "HailuoConfigurationError",
+    "HailuoConnectError",
     "HailuoDownloadError",
     "HailuoError",
     "HailuoInsufficientBalanceError",

@@ -1,4 +1,8 @@
-"""Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``)."""
+"""Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
+
+The connection types are the built-in vendor specs' (``vendors/registry.py``), so a new vendor
+API appears here by being registered, not by editing this file.
+"""
 
 from __future__ import annotations
 
@@ -6,68 +10,26 @@ from typing import Any
 
 from airflow_provider_hailuo import __version__
 
-_VENDORS = (
-    ("hailuo_minimax", "Hailuo (MiniMax)", "MiniMaxHook", "minimax", "https://api.minimaxi.com"),
-    ("hailuo_dmxapi", "Hailuo (DMXAPI)", "DMXAPIHook", "dmxapi", "https://www.dmxapi.cn"),
-    ("hailuo_modelverse", "Hailuo (Modelverse)", "ModelverseHook", "modelverse", "https://api.modelverse.cn"),
-)
-
-
-def _conn_fields(conn_type: str) -> dict[str, Any]:
-    if conn_type == "hailuo_minimax":
-        return {
-            "region": {
-                "label": "Region",
-                "schema": {"type": ["string", "null"], "enum": ["china", "global", None]},
-                "description": "china: api.minimaxi.com (default); global: api.minimax.io. Keys are per region.",
-            }
-        }
-    if conn_type == "hailuo_dmxapi":
-        return {
-            "auth_scheme": {
-                "label": "Auth scheme",
-                "schema": {"type": ["string", "null"], "enum": ["raw", "bearer", None]},
-                "description": "raw: 'Authorization: <key>' (default); bearer: 'Authorization: Bearer <key>'.",
-            }
-        }
-    return {}
-
 
 def get_provider_info() -> dict[str, Any]:
-    connection_types = []
-    for conn_type, name, hook, module, default_url in _VENDORS:
-        connection_types.append(
-            {
-                "connection-type": conn_type,
-                "hook-class-name": f"airflow_provider_hailuo.hooks.{module}.{hook}",
-                "hook-name": name,
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "login"],
-                    "relabeling": {"host": "Base URL", "password": "API key"},
-                    "placeholders": {"host": f"{default_url} (leave empty for the default)",
-                                     "password": "the vendor API key"},
-                },
-                "conn-fields": _conn_fields(conn_type),
-            }
-        )
+    from airflow_provider_hailuo.vendors.registry import builtin_specs
+
+    specs = builtin_specs()
     return {
         "package-name": "airflow-provider-hailuo",
         "name": "Hailuo",
         "description": "MiniMax Hailuo video generation (text, image, first+last frame, subject reference) "
-        "through MiniMax, DMXAPI or Modelverse, stored in any object storage.",
+        "through " + ", ".join(s.display_name for s in specs[:-1]) + f" or {specs[-1].display_name}, "
+        "stored in any object storage.",
         "versions": [__version__],
         "integrations": [
-            {"integration-name": "Hailuo", "external-doc-url": "https://platform.minimaxi.com/docs",
+            {"integration-name": "Hailuo", "external-doc-url": specs[0].doc_url,
              "tags": ["software"]}
         ],
         "hooks": [
             {
                 "integration-name": "Hailuo",
-                "python-modules": [
-                    "airflow_provider_hailuo.hooks.minimax",
-                    "airflow_provider_hailuo.hooks.dmxapi",
-                    "airflow_provider_hailuo.hooks.modelverse",
-                ],
+                "python-modules": [spec.hook_class_path.rpartition(".")[0] for spec in specs],
             }
         ],
         "operators": [
@@ -84,5 +46,5 @@ def get_provider_info() -> dict[str, Any]:
                 "python-module": "airflow_provider_hailuo.transfers.object_storage",
             }
         ],
-        "connection-types": connection_types,
+        "connection-types": [spec.connection_type_info() for spec in specs],
     }

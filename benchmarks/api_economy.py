@@ -46,12 +46,12 @@ MAX_POLLS_PER_10S = 1.0
 
 
 async def provider_wait(task_id: str, scale: float) -> dict[str, Any]:
-    from airflow_provider_hailuo.operators._common import (
+    from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
+    from airflow_provider_hailuo.waiting.decisions import (
         DEFAULT_INITIAL_DELAY,
         DEFAULT_POLL_INTERVAL,
         DEFAULT_TIMEOUT,
     )
-    from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
 
     trigger = HailuoVideoTrigger(hailuo_conn_id=CONN_ID, video_task_id=task_id,
                                  deadline=time.time() + DEFAULT_TIMEOUT.total_seconds() / scale,
@@ -65,7 +65,7 @@ async def provider_wait(task_id: str, scale: float) -> dict[str, Any]:
 async def fixed_interval_wait(task_id: str, scale: float) -> dict[str, Any]:
     """The baseline: a status query every poll_interval from the submit on, nothing else."""
     from airflow_provider_hailuo import hooks
-    from airflow_provider_hailuo.operators._common import DEFAULT_POLL_INTERVAL
+    from airflow_provider_hailuo.waiting.decisions import DEFAULT_POLL_INTERVAL
 
     hook = await hooks.aget_hook(CONN_ID)
     async with await hook.async_transport() as transport:
@@ -119,13 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     with Emulator(generation_seconds=60.0) as emulator:
         os.environ.update(from_env)
         os.environ.update(conn_env(CONN_ID, emulator.base_url()))
-        from airflow_provider_hailuo.operators._common import (
+        from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger  # noqa: F401  (import before timing)
+        from airflow_provider_hailuo.waiting.decisions import (
             DEFAULT_POLL_INTERVAL,
             JITTER,
             MAX_INTERVAL_FACTOR,
             next_poll_delay,
         )
-        from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger  # noqa: F401  (import before timing)
 
         started = time.perf_counter()
         videos = asyncio.run(run_all(emulator, generations, scale))

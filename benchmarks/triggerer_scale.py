@@ -15,7 +15,7 @@ Modes (same tasks, same poll schedule, same status URL):
                 ``json.loads`` of the answer, nothing else. The cheapest a poll can be.
 * ``provider``  ``HailuoVideoTrigger`` as shipped: connection read with the async-safe API (from
                 ``AIRFLOW_CONN_*``; the real triggerer asks its supervisor), one aiohttp session per
-                trigger run, the shared retry policy, the vendor dialect, ``StatusPoller``, INFO logs
+                trigger run, the shared retry policy, the vendor dialect, ``WaitDecisions``, INFO logs
                 (to a file, as the triggerer writes trigger logs).
 * ``naive``     the same trigger, but opening a new HTTP session (and connection) for every poll.
 
@@ -161,7 +161,7 @@ class Pollers:
         return right, time.time()
 
     async def _floor(self, task_id: str) -> dict[str, Any]:
-        from airflow_provider_hailuo.operators._common import next_poll_delay, random_jitter
+        from airflow_provider_hailuo.waiting.decisions import next_poll_delay, random_jitter
 
         url = f"{self.base_url}/v1/query/video_generation"
         await asyncio.sleep(self.initial_delay)

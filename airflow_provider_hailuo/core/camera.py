@@ -37,8 +37,8 @@ _SEPARATORS = re.compile(r"[,，、;；]")
 
 @dataclass(frozen=True)
 class CameraPlan:
-    #: One tuple per bracket, in prompt order; each holds the English names of its commands.
-    moves: tuple[tuple[str, ...], ...]
+    """What a prompt's bracketed camera commands call for a warning about (unknown or too many)."""
+
     warnings: tuple[str, ...]
 
 
@@ -52,27 +52,20 @@ def canonical_command(word: str) -> str | None:
 
 def parse_camera_commands(prompt: str | None) -> CameraPlan:
     if not prompt:
-        return CameraPlan((), ())
-    moves: list[tuple[str, ...]] = []
+        return CameraPlan(())
     warnings: list[str] = []
     for match in _BRACKET.finditer(prompt):
         words = [w.strip() for w in _SEPARATORS.split(match.group(1)) if w.strip()]
-        known: list[str] = []
         for word in words:
-            command = canonical_command(word)
-            if command is None:
+            if canonical_command(word) is None:
                 warnings.append(
                     f"prompt: camera command {word!r} in {match.group(0)!r} is not one of the 15 known "
                     f"commands and may be ignored by the model. Known: "
                     + ", ".join(f"{zh}/{en}" for zh, en in CAMERA_COMMANDS.items())
                 )
-            else:
-                known.append(command)
         if len(words) > MAX_COMMANDS_PER_BRACKET:
             warnings.append(
                 f"prompt: {match.group(0)!r} combines {len(words)} camera commands; the vendor advises "
                 f"at most {MAX_COMMANDS_PER_BRACKET} in one bracket."
             )
-        if known:
-            moves.append(tuple(known))
-    return CameraPlan(tuple(moves), tuple(warnings))
+    return CameraPlan(tuple(warnings))

@@ -62,6 +62,9 @@ MODELS: dict[str, ModelCapability] = {
     )
 }
 
+#: MiniMax-H3 models: served by MiniMax's video API v2 only (their rules live in ``core.h3``).
+V2_MODELS: tuple[str, ...] = ("MiniMax-H3", "MiniMax-H3-Max")
+
 #: Pixel size of a 16:9 text-to-video clip at each resolution (what the vendors report).
 PIXEL_SIZES: dict[str, tuple[int, int]] = {
     "512P": (910, 512),
@@ -94,6 +97,13 @@ def get_capability(model: object) -> ModelCapability:
             value=model,
         )
     cap = MODELS.get(model.strip())
+    if cap is None and model.strip().lower() in {name.lower() for name in V2_MODELS}:
+        raise HailuoInvalidRequestError(
+            f"model {model!r} is a MiniMax-H3 model, served only by MiniMax's video API v2 (a hailuo_minimax "
+            f"connection); this request was built for the v1 (Hailuo) API, which offers: {', '.join(MODELS)}.",
+            parameter="model",
+            value=model,
+        )
     if cap is None:
         by_lower = {name.lower(): c for name, c in MODELS.items()}
         hint = by_lower.get(model.strip().lower())

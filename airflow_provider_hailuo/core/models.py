@@ -14,6 +14,8 @@ class Mode(str, enum.Enum):
     IMAGE = "image"
     FIRST_LAST_FRAME = "first_last_frame"
     SUBJECT_REFERENCE = "subject_reference"
+    #: MiniMax-H3 (v2) with reference images, videos or audios.
+    REFERENCE = "reference"
 
     @property
     def label(self) -> str:
@@ -25,6 +27,7 @@ _MODE_LABELS = {
     Mode.IMAGE: "image-to-video",
     Mode.FIRST_LAST_FRAME: "first+last-frame",
     Mode.SUBJECT_REFERENCE: "subject-reference",
+    Mode.REFERENCE: "reference-to-video",
 }
 
 
@@ -57,6 +60,15 @@ class TaskStatus:
     error_message: str | None = None
     error_code: int | str | None = None
     trace_id: str | None = None
+    #: Filled by the v2 (MiniMax-H3) dialect; v1 answers leave the defaults (old event dicts inflate).
+    api: str = "v1"
+    model: str | None = None
+    resolution: str | None = None
+    ratio: str | None = None
+    usage: dict[str, Any] | None = None
+    task_type: str | None = None
+    #: H3-Context-IR tasks answer text, not a video: the expanded prompt.
+    expanded_prompt: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -127,7 +139,10 @@ class VideoResult:
         prompt: str | None = None,
         mode: Mode | str | None = None,
         estimated_cost: dict[str, Any] | None = None,
+        ratio: str | None = None,
     ) -> VideoResult:
+        """``api``, ``ratio`` and ``usage`` come from the status (v2 reports them; v1 leaves the
+        defaults); ``ratio`` given here is the request's, used when the answer does not say."""
         return cls(
             vendor=status.vendor,
             model=model,
@@ -142,4 +157,7 @@ class VideoResult:
             prompt=prompt,
             mode=mode.value if isinstance(mode, Mode) else mode,
             estimated_cost=estimated_cost,
+            api=status.api,
+            ratio=status.ratio or ratio,
+            usage=dict(status.usage) if status.usage else None,
         )

@@ -1,4 +1,8 @@
-"""Hooks: one per vendor connection type, and the lookup from a conn id to its hook."""
+"""Hooks: one per vendor connection type, and the lookup from a conn id to its hook.
+
+Which hook serves a connection type comes from the vendor registry (``vendors/registry.py``):
+a dialect's spec names its hook class, or, for a dialect without one, a generic hook is made.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +11,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from airflow_provider_hailuo.hooks.base import HailuoHook
 
-#: conn_type -> "module:Class"; imported lazily so DAG parsing does not pay for aiohttp.
-HOOK_CLASSES = {
-    "hailuo_minimax": "airflow_provider_hailuo.hooks.minimax:MiniMaxHook",
-    "hailuo_dmxapi": "airflow_provider_hailuo.hooks.dmxapi:DMXAPIHook",
-    "hailuo_modelverse": "airflow_provider_hailuo.hooks.modelverse:ModelverseHook",
-}
-
 
 def hook_class_for_conn_type(conn_type: str | None, conn_id: str) -> type[HailuoHook]:
-    import importlib
+    from airflow_provider_hailuo.hooks.base import hook_class_for
+    from airflow_provider_hailuo.vendors.registry import dialect_for_conn_type
 
-    from airflow_provider_hailuo.exceptions import HailuoConfigurationError
-
-    key = (conn_type or "").replace("-", "_")
-    if key not in HOOK_CLASSES:
-        raise HailuoConfigurationError(
-            f"connection {conn_id!r} has conn_type {conn_type!r}, which is not a Hailuo connection. "
-            f"Allowed: {', '.join(HOOK_CLASSES)}.",
-            parameter="hailuo_conn_id",
-            value=conn_id,
-        )
-    module, name = HOOK_CLASSES[key].split(":")
-    return getattr(importlib.import_module(module), name)
+    return hook_class_for(dialect_for_conn_type(conn_type, conn_id))
 
 
 def get_hook(conn_id: str, **kwargs: object) -> HailuoHook:

@@ -1,6 +1,7 @@
-"""The hook shared by the three vendors: connection -> base URL, key, dialect, transports.
+"""The hook shared by every vendor API: connection -> base URL, key, dialect, transports.
 
-Hooks are thin. Everything a vendor does differently lives in its dialect; the hook only reads
+Hooks are thin. Everything a vendor does differently lives in its dialect and its spec (conn
+type, default conn id, form fields, UI behaviour are read from the spec); the hook only reads
 the Airflow connection (sync in workers, async-safe in the triggerer) and hands the dialect's
 HttpRequests to the transports.
 """
@@ -40,18 +41,16 @@ PROBE_TASK_ID = "0"
 class ClientSettings:
     """What a transport needs. ``headers`` holds the key: never log or serialise this object."""
 
-    vendor: str
-    conn_id: str
     base_url: str
     headers: Mapping[str, str] = field(repr=False)
-    extra: Mapping[str, Any] = field(repr=False, default_factory=dict)
 
 
-ALL_CONN_TYPES = "hailuo_minimax, hailuo_dmxapi or hailuo_modelverse"
-
-
-def connection_not_found(exc: BaseException, conn_id: str, conn_types: str = ALL_CONN_TYPES) -> None:
+def connection_not_found(exc: BaseException, conn_id: str, conn_types: str | None = None) -> None:
     """Raise HailuoConfigurationError when ``exc`` says the connection does not exist; else return."""
+    if conn_types is None:
+        from airflow_provider_hailuo.vendors.registry import conn_types_text
+
+        conn_types = conn_types_text()
     if exc.__class__.__name__ in ("AirflowNotFoundException", "ConnectionNotFound"):
         raise HailuoConfigurationError(
             f"connection {conn_id!r} is not defined. Create it with conn_type {conn_types} (API key in the "
@@ -103,13 +102,20 @@ def resolve_base_url(dialect: VendorDialect, conn_id: str, host: str | None, por
 
 
 class HailuoHook(BaseHook):
-    """Base of MiniMaxHook, DMXAPIHook and ModelverseHook."""
+    """Base of every vendor's hook; a subclass names its ``dialect_class``, the rest is the spec's."""
 
     conn_name_attr = "hailuo_conn_id"
     default_conn_name: ClassVar[str] = ""
     conn_type: ClassVar[str] = ""
     hook_name: ClassVar[str] = ""
     dialect_class: ClassVar[type[VendorDialect]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dialect = cls.__dict__.get("dialect_class")
+        if dialect is not None:  # Airflow's ProvidersManager reads these class attributes
+            cls.conn_type, cls.default_conn_name, cls.hook_name = (
+                dialect.spec.conn_type, dialect.spec.default_conn_id, dialect.spec.hook_name)
 
     def __init__(self, hailuo_conn_id: str | None = None, *, retry_policy: RetryPolicy | None = None,
                  **kwargs: Any) -> None:
@@ -134,8 +140,7 @@ class HailuoHook(BaseHook):
             )
         api_key = require_api_key(conn.password, self.dialect.display_name, self.hailuo_conn_id)
         base_url = resolve_base_url(self.dialect, self.hailuo_conn_id, conn.host, conn.port, conn.schema, extra)
-        headers = self.dialect.auth_headers(api_key, extra)
-        return ClientSettings(self.vendor, self.hailuo_conn_id, base_url, headers, dict(extra))
+        return ClientSettings(base_url, self.dialect.auth_headers(api_key, extra))
 
     @cached_property
     def settings(self) -> ClientSettings:
@@ -214,7 +219,7 @@ class HailuoHook(BaseHook):
         return self.dialect.estimated_cost(model, resolution, duration)
 
     def get_content_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation | None:
-        """Where the vendor API itself serves the bytes (MiniMax files/retrieve_content), if anywhere."""
+        """Where the vendor API itself serves the bytes (with the key), if it does."""
         return self.dialect.content_location(task_id, file_id)
 
     @contextmanager
@@ -250,18 +255,32 @@ class HailuoHook(BaseHook):
             return True, f"{self.dialect.display_name} accepted the key ({exc.__class__.__name__} for a probe task)"
         return True, f"{self.dialect.display_name} accepted the key"
 
-    # -- UI ----------------------------------------------------------------------------------
+    # -- UI (from the spec) ------------------------------------------------------------------------
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["schema", "port", "login"],
-            "relabeling": {"host": "Base URL", "password": "API key"},
-            "placeholders": {
-                "host": f"{cls.dialect_class.default_base_url} (leave empty for the default)",
-                "password": "the vendor API key",
-                "extra": "{}",
-            },
-        }
+        return cls.dialect_class.spec.ui_field_behaviour()
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        return cls.dialect_class.spec.form_widgets()
+
+
+_GENERIC_HOOKS: dict[type[VendorDialect], type[HailuoHook]] = {}
+
+
+def hook_class_for(dialect: type[VendorDialect]) -> type[HailuoHook]:
+    """The hook class the dialect's spec names, or a generic one made (once) for a spec naming none."""
+    path = dialect.spec.hook_class_path
+    if path:
+        import importlib
+
+        module, _, name = path.rpartition(".")
+        found: type[HailuoHook] = getattr(importlib.import_module(module), name)
+        return found
+    if dialect not in _GENERIC_HOOKS:
+        _GENERIC_HOOKS[dialect] = type(f"{dialect.__name__}Hook", (HailuoHook,), {"dialect_class": dialect,
+                                                                                   "__module__": __name__})
+    return _GENERIC_HOOKS[dialect]
 
 
 def _mask(secret: str | None) -> None:

@@ -1,8 +1,12 @@
-"""Hook for DMXAPI, a reseller of MiniMax's video API (``www.dmxapi.cn``)."""
+"""Hook for DMXAPI, a reseller of MiniMax's video API.
+
+Its connection type, default conn id, extra fields and base URLs are the dialect's spec
+(``airflow_provider_hailuo.vendors.dmxapi.SPEC``); this class exists for its import path.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from airflow_provider_hailuo.hooks.base import HailuoHook
 from airflow_provider_hailuo.vendors.base import VendorDialect
@@ -10,20 +14,6 @@ from airflow_provider_hailuo.vendors.dmxapi import DMXAPIDialect
 
 
 class DMXAPIHook(HailuoHook):
-    """Connection ``hailuo_dmxapi``: password = API key; extra ``auth_scheme``: ``raw`` (default) or ``bearer``."""
+    """A DMXAPI connection: the password holds the API key."""
 
-    default_conn_name: ClassVar[str] = "hailuo_dmxapi_default"
-    conn_type: ClassVar[str] = "hailuo_dmxapi"
-    hook_name: ClassVar[str] = "Hailuo (DMXAPI)"
     dialect_class: ClassVar[type[VendorDialect]] = DMXAPIDialect
-
-    @classmethod
-    def get_connection_form_widgets(cls) -> dict[str, Any]:
-        from flask_appbuilder.fieldwidgets import Select2Widget
-        from wtforms import SelectField
-
-        return {
-            "auth_scheme": SelectField("Auth scheme", choices=[("raw", "raw (Authorization: <key>)"),
-                                                               ("bearer", "bearer (Authorization: Bearer <key>)")],
-                                       widget=Select2Widget(), default="raw"),
-        }

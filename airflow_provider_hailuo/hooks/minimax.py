@@ -1,8 +1,12 @@
-"""Hook for MiniMax's own API (China ``api.minimaxi.com``, global ``api.minimax.io``)."""
+"""Hook for MiniMax's own video API.
+
+Its connection type, default conn id, extra fields and base URLs are the dialect's spec
+(``airflow_provider_hailuo.vendors.minimax.SPEC``); this class exists for its import path.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from airflow_provider_hailuo.hooks.base import HailuoHook
 from airflow_provider_hailuo.vendors.base import VendorDialect
@@ -10,20 +14,6 @@ from airflow_provider_hailuo.vendors.minimax import MiniMaxDialect
 
 
 class MiniMaxHook(HailuoHook):
-    """Connection ``hailuo_minimax``: password = API key; extra ``region``: ``china`` (default) or ``global``."""
+    """A MiniMax connection: the password holds the API key."""
 
-    default_conn_name: ClassVar[str] = "hailuo_minimax_default"
-    conn_type: ClassVar[str] = "hailuo_minimax"
-    hook_name: ClassVar[str] = "Hailuo (MiniMax)"
     dialect_class: ClassVar[type[VendorDialect]] = MiniMaxDialect
-
-    @classmethod
-    def get_connection_form_widgets(cls) -> dict[str, Any]:
-        from flask_appbuilder.fieldwidgets import Select2Widget
-        from wtforms import SelectField
-
-        return {
-            "region": SelectField("Region", choices=[("china", "china (api.minimaxi.com)"),
-                                                     ("global", "global (api.minimax.io)")],
-                                  widget=Select2Widget(), default="china"),
-        }

@@ -1,8 +1,12 @@
-"""Hook for Modelverse (``api.modelverse.cn``), which sells Hailuo through its task API."""
+"""Hook for Modelverse, which sells Hailuo through its task API.
+
+Its connection type, default conn id, extra fields and base URLs are the dialect's spec
+(``airflow_provider_hailuo.vendors.modelverse.SPEC``); this class exists for its import path.
+"""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from airflow_provider_hailuo.hooks.base import HailuoHook
 from airflow_provider_hailuo.vendors.base import VendorDialect
@@ -10,13 +14,6 @@ from airflow_provider_hailuo.vendors.modelverse import ModelverseDialect
 
 
 class ModelverseHook(HailuoHook):
-    """Connection ``hailuo_modelverse``: password = API key (sent raw in ``Authorization``)."""
+    """A Modelverse connection: the password holds the API key."""
 
-    default_conn_name: ClassVar[str] = "hailuo_modelverse_default"
-    conn_type: ClassVar[str] = "hailuo_modelverse"
-    hook_name: ClassVar[str] = "Hailuo (Modelverse)"
     dialect_class: ClassVar[type[VendorDialect]] = ModelverseDialect
-
-    @classmethod
-    def get_connection_form_widgets(cls) -> dict[str, Any]:
-        return {}

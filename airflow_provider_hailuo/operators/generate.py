@@ -10,45 +10,44 @@ requests), Pillow and the trigger are imported inside the methods that need them
 
 from __future__ import annotations
 
-import hashlib
-import json
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import ResumableJobMixin
 from airflow.sdk import BaseOperator
 
-from airflow_provider_hailuo.core.capabilities import (
-    PIXEL_SIZES,
-    check_model_options,
-    get_capability,
-    normalise_duration,
-    normalise_resolution,
-)
-from airflow_provider_hailuo.core.models import Mode, TaskState, TaskStatus, VideoResult
-from airflow_provider_hailuo.core.request import VideoRequest, infer_mode
+from airflow_provider_hailuo.core.facts import RequestFacts
+from airflow_provider_hailuo.core.models import TaskState, TaskStatus
+from airflow_provider_hailuo.core.request import VideoRequest
 from airflow_provider_hailuo.exceptions import (
     HailuoError,
-    HailuoInvalidRequestError,
     HailuoModerationError,
     HailuoVendorInvalidRequestError,
 )
-from airflow_provider_hailuo.operators._common import (
+from airflow_provider_hailuo.operators.image_reader import object_storage_reader
+from airflow_provider_hailuo.operators.resume import (
+    TASK_STATE_KEY,
+    request_fingerprint,
+    stored_facts,
+    stored_task,
+    superseded_because,
+    warn_if_retries_resubmit,
+)
+from airflow_provider_hailuo.triggers.deferral import check_then_defer, default_deferrable
+from airflow_provider_hailuo.vendors.registry import DEFAULT_CONN_ID
+from airflow_provider_hailuo.waiting.decisions import (
     DEFAULT_INITIAL_DELAY,
     DEFAULT_MAX_TRANSIENT_ERRORS,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
-    StatusPoller,
+    WaitDecisions,
     as_seconds,
-    default_deferrable,
-    object_storage_reader,
-    random_jitter,
-    status_from_event,
 )
+from airflow_provider_hailuo.waiting.events import WaitEvent, event_from_dict
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -56,32 +55,8 @@ if TYPE_CHECKING:
 
     from airflow_provider_hailuo.hooks.base import HailuoHook
 
-DEFAULT_CONN_ID = "hailuo_minimax_default"
-#: task_state_store key of the submitted vendor task. Renaming it breaks resuming in-flight retries.
-TASK_STATE_KEY = "hailuo_video_task"
+__all__ = ["DEFAULT_CONN_ID", "TASK_STATE_KEY", "HailuoGenerateVideoOperator", "request_fingerprint"]
 _ACTIVE = frozenset({TaskState.QUEUED.value, TaskState.RUNNING.value})
-
-
-def request_fingerprint(request: VideoRequest) -> str:
-    """A hash of everything that is sent, to tell whether a stored vendor task belongs to this request."""
-    fields = asdict(request)
-    for derived in ("warnings", "effective_duration", "effective_resolution"):
-        fields.pop(derived, None)
-    text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _stored_task(value: object) -> dict[str, str | None] | None:
-    """The stored vendor task, ``{"video_task_id", "vendor", "request_sha256"}``; a bare id is accepted."""
-    if isinstance(value, str) and value:
-        return {"video_task_id": value, "vendor": None, "request_sha256": None}
-    if isinstance(value, Mapping) and isinstance(value.get("video_task_id"), str) and value["video_task_id"]:
-        return {
-            "video_task_id": value["video_task_id"],
-            "vendor": value.get("vendor") if isinstance(value.get("vendor"), str) else None,
-            "request_sha256": value.get("request_sha256") if isinstance(value.get("request_sha256"), str) else None,
-        }
-    return None
 
 
 # Why ResumableJobMixin, in both modes: its execute_resumable() is exactly the decision this operator
@@ -100,7 +75,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
     (``subject_reference``, ``S2V-01``). Images may be https URLs, ``data:`` URLs, local paths or
     object-storage URIs (read with ``ObjectStoragePath``, connection ``image_conn_id``).
 
-    :param hailuo_conn_id: a ``hailuo_minimax``, ``hailuo_dmxapi`` or ``hailuo_modelverse`` connection.
+    :param hailuo_conn_id: a Hailuo connection (one conn type per vendor API; see the README).
     :param model: e.g. ``MiniMax-Hailuo-2.3``, ``MiniMax-Hailuo-02``, ``S2V-01``.
     :param prompt: the description (templated), up to 2000 characters; camera commands in brackets.
     :param duration: seconds (6 or 10 where the model offers it); unset: the model's default.
@@ -201,6 +176,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         self.max_transient_errors = int(max_transient_errors)
         self.image_conn_id = image_conn_id
         self._request: VideoRequest | None = None
+        self._facts: RequestFacts | None = None
         self._fingerprint: str | None = None
         self._prior_status: TaskStatus | None = None
         self._result: dict[str, Any] | None = None
@@ -236,6 +212,8 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         hook = self.hook
         hook.check_request(request)
         self._request = request
+        self._facts = RequestFacts.of(request, estimated_cost=hook.estimated_cost(
+            request.model, request.effective_resolution, request.effective_duration))
         self._fingerprint = request_fingerprint(request)
         for warning in request.warnings:
             self.log.warning("%s", warning)
@@ -245,25 +223,15 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
             request.summary(), hook.vendor, self.hailuo_conn_id,
             f"{credits:g} credits" if credits is not None else "unknown",
         )
-        self._log_crash_recovery(context)
+        warn_if_retries_resubmit(self.log, durable=self.durable, context=context)
         self.execute_resumable(context)
         return self._result
 
-    def _log_crash_recovery(self, context: Context) -> None:
-        store = context.get("task_state_store")  # type: ignore[call-overload]
-        if self.durable:
-            return  # with no store, ResumableJobMixin itself logs that crash recovery is disabled
-        if store is None:
-            self.log.warning(
-                "No task_state_store in this Airflow (it arrived in 3.3): crash recovery is disabled, "
-                "a retry of this task submits, and pays for, a new video."
-            )
-        else:
-            self.log.warning("durable=False: every try of this task submits, and pays for, a new video.")
-
     # -- ResumableJobMixin ---------------------------------------------------------------------------
     def submit_job(self, context: Context) -> JsonValue:
-        request = self._require_request()
+        request = self._request
+        if request is None:  # pragma: no cover - execute() always builds it first
+            raise HailuoError("the request was not built before submitting")
         try:
             video_task_id = self.hook.submit(request)
         except HailuoError as exc:
@@ -283,7 +251,10 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
             self.hook.vendor, video_task_id, request.summary(),
             f"{credits:g} credits" if credits is not None else "unknown",
         )
-        return {"video_task_id": video_task_id, "vendor": self.hook.vendor, "request_sha256": self._fingerprint}
+        # The facts ride along: where defer(kwargs=...) does not reach execute_complete (dag.test()
+        # drops them), the stored task still tells the result's duration, resolution and pixel size.
+        return {"video_task_id": video_task_id, "vendor": self.hook.vendor, "request_sha256": self._fingerprint,
+                "facts": self._facts.to_dict() if self._facts else None}
 
     def get_job_status(self, external_id: JsonValue, context: Context) -> str:
         """Status of the vendor task an earlier try submitted, as a ``TaskState`` value.
@@ -292,25 +263,17 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         connection changed and the task was cleared) and ``"unknown"`` when the vendor no longer
         knows it: both mean "submit anew", like a failed task.
         """
-        stored = _stored_task(external_id)
+        stored = stored_task(external_id)
         hook = self.hook
         if stored is None:
             self.log.warning("Unreadable %s in task_state_store (%r); submitting a new video.",
                              self.external_id_key, external_id)
             return "unknown"
         video_task_id = str(stored["video_task_id"])
-        if stored["vendor"] and stored["vendor"] != hook.vendor:
-            self.log.warning(
-                "An earlier try submitted video task %s to %s, but connection %s is now %s; submitting anew.",
-                video_task_id, stored["vendor"], self.hailuo_conn_id, hook.vendor,
-            )
-            return "superseded"
-        if stored["request_sha256"] and stored["request_sha256"] != self._fingerprint:
-            self.log.warning(
-                "An earlier try submitted video task %s for a different request (model, prompt, images or "
-                "options changed since); submitting a new video for this one.",
-                video_task_id,
-            )
+        why = superseded_because(stored, vendor=hook.vendor, fingerprint=self._fingerprint,
+                                 conn_id=self.hailuo_conn_id)
+        if why:
+            self.log.warning("%s", why)
             return "superseded"
         try:
             status = hook.get_status(video_task_id)
@@ -337,7 +300,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         return status == TaskState.SUCCEEDED.value
 
     def poll_until_complete(self, external_id: JsonValue, context: Context) -> None:
-        stored = _stored_task(external_id)
+        stored = stored_task(external_id)
         if stored is None:  # pragma: no cover - submit_job always returns a readable value
             raise HailuoError(f"no video task id to wait for (got {external_id!r})")
         video_task_id = str(stored["video_task_id"])
@@ -356,154 +319,75 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         return self._result
 
     # -- waiting ------------------------------------------------------------------------------------
-    def _poller(self, video_task_id: str) -> StatusPoller:
-        return StatusPoller(
+    def _decisions(self, video_task_id: str) -> WaitDecisions:
+        return WaitDecisions(
             video_task_id=video_task_id, vendor=self.hook.vendor, deadline=time.time() + self.timeout,
             poll_interval=self.poll_interval, max_transient_errors=self.max_transient_errors, log=self.log,
         )
 
     def _check_then_defer(self, video_task_id: str, prior: TaskStatus | None) -> None:
         """Check once (a fast vendor may be done; a refused key fails here, not in the triggerer), then defer."""
-        poller = self._poller(video_task_id)
-        try:
-            status = prior if prior is not None else self.hook.get_status(video_task_id)
-        except HailuoError as exc:
-            event = poller.on_error(exc)
-        else:
-            event = poller.on_status(status)
-        if event is not None:
-            self._result = self._finish(event)
-            return
-        from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
-
         # A reconnect has just seen the task running; after a fresh submit no clip is ready soon, and a
         # trigger firing within seconds of the deferral meets apache/airflow#72716 (see DEFAULT_INITIAL_DELAY).
         wanted = DEFAULT_INITIAL_DELAY if self.initial_delay is None else self.initial_delay
         initial_delay = min(wanted, self.poll_interval) if prior is not None else wanted
-        self.log.info(
-            "Deferring: the triggerer polls video task %s, first in about %.3g s (initial_delay), then every "
-            "%.3g s or more, until it ends or until %s",
-            video_task_id, initial_delay, self.poll_interval,
-            datetime.fromtimestamp(poller.deadline, tz=timezone.utc).isoformat(timespec="seconds"),
+        event = check_then_defer(
+            self, self._decisions(video_task_id), lambda: self.hook.get_status(video_task_id),
+            hailuo_conn_id=self.hailuo_conn_id, initial_delay=initial_delay,
+            max_transient_errors=self.max_transient_errors, prior=prior,
+            facts=self._facts.to_dict() if self._facts else None,
         )
-        # No defer(timeout=...): that would end the task without execute_complete. The trigger gets
-        # the absolute deadline and sends a "timeout" event, so the failure names the vendor task.
-        self.defer(
-            trigger=HailuoVideoTrigger(
-                hailuo_conn_id=self.hailuo_conn_id,
-                video_task_id=video_task_id,
-                deadline=poller.deadline,
-                poll_interval=self.poll_interval,
-                initial_delay=initial_delay,
-                max_transient_errors=self.max_transient_errors,
-            ),
-            method_name="execute_complete",
-        )
+        self._result = self._finish(event)
 
     def _wait_in_worker(self, video_task_id: str, prior: TaskStatus | None) -> dict[str, Any]:
-        """Sync mode: the trigger's loop, with ``time.sleep`` and the sync transport."""
-        hook = self.hook
-        poller = self._poller(video_task_id)
-        event = poller.on_status(prior) if prior is not None else None
-        if event is None:
-            # No deferral race in the worker: unless initial_delay was set, the first query comes after
-            # poll_interval like every later one.
-            wanted = self.poll_interval if self.initial_delay is None else self.initial_delay
-            first = min(wanted, self.poll_interval) if prior is not None else wanted
-            self.log.info("Polling video task %s in the worker: first query in %.3g s, then every %.3g s or more",
-                          video_task_id, poller.first_delay(first, time.time()), self.poll_interval)
-            time.sleep(poller.first_delay(first, time.time()))
-            while True:
-                try:
-                    status = hook.get_status(video_task_id)
-                except HailuoError as exc:
-                    event = poller.on_error(exc)
-                else:
-                    event = poller.on_status(status)
-                if event is not None:
-                    break
-                delay = poller.next_delay(time.time(), random_jitter())
-                if delay is None:
-                    event = poller.timeout_event()
-                    break
-                time.sleep(delay)
+        """Sync mode: the trigger's decisions, with ``time.sleep`` and the sync transport."""
+        from airflow_provider_hailuo.waiting.loop import wait_in_worker
+
+        # No deferral race in the worker: unless initial_delay was set, the first query comes after
+        # poll_interval like every later one.
+        wanted = self.poll_interval if self.initial_delay is None else self.initial_delay
+        first = min(wanted, self.poll_interval) if prior is not None else wanted
+        self.log.info("Polling video task %s in the worker: first query in %.3g s, then every %.3g s or more",
+                      video_task_id, first, self.poll_interval)
+        event = wait_in_worker(self._decisions(video_task_id), lambda: self.hook.get_status(video_task_id),
+                               first_delay=first, prior=prior)
         return self._finish(event)
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Back from the trigger: the result dict, or the ``HailuoError`` the event describes."""
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None,
+                         facts: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Back from the trigger: the result dict, or the ``HailuoError`` the event describes.
+
+        ``facts`` are the request's, carried through deferral; a task deferred by a release that
+        did not carry them gets them from its rendered parameters, reading no image.
+        """
+        carried = facts if isinstance(facts, Mapping) else stored_facts(context, self.external_id_key)
+        if carried is not None:
+            self._facts = RequestFacts.from_dict(carried)
         if isinstance(event, Mapping) and isinstance(event.get("video_task_id"), str):
             self._video_task_id = event["video_task_id"]
-        return self._finish(event)
+        return self._finish(event_from_dict(event))
 
-    def _finish(self, event: object) -> dict[str, Any]:
-        status = status_from_event(event)  # raises the matching HailuoError for failed/timeout/error
-        return self._result_for(status)
+    def _finish(self, event: WaitEvent) -> dict[str, Any]:
+        return self._result_for(event.outcome())  # raises the matching HailuoError for failed/timeout/error
 
     # -- result -------------------------------------------------------------------------------------
     def _result_for(self, status: TaskStatus) -> dict[str, Any]:
-        model, duration, resolution = self._expected_output()
-        result = VideoResult.from_status(
-            status, model=model, duration=duration, resolution=resolution, prompt=self._rendered_prompt(),
-            mode=self._mode(), estimated_cost=self.hook.estimated_cost(model, resolution, duration),
-        ).to_dict()
-        if result["video_width"] is None or result["video_height"] is None:
-            size = self._expected_size(resolution)
-            if size is not None:
-                result["video_width"], result["video_height"] = size
+        facts = self._facts
+        if facts is None:
+            guessed = RequestFacts.from_parameters(
+                model=self.model, duration=self.duration, resolution=self.resolution, prompt=self.prompt,
+                first_frame_image=self.first_frame_image, last_frame_image=self.last_frame_image,
+                subject_reference=self.subject_reference,
+            )
+            facts = dataclasses.replace(guessed, estimated_cost=self.hook.estimated_cost(
+                guessed.model, guessed.resolution, guessed.duration))
+        result = facts.result_for(status)
         self.log.info(
             "Video ready: %s video task %s, %s x %s, file_id %s%s",
             result["vendor"], result["video_task_id"], result["video_width"], result["video_height"],
             result["file_id"], ", video_url given" if result["video_url"] else "",
         )
         return result
-
-    def _rendered_prompt(self) -> str | None:
-        if self._request is not None:
-            return self._request.prompt
-        return self.prompt if isinstance(self.prompt, str) and self.prompt.strip() else None
-
-    def _mode(self) -> Mode | None:
-        if self._request is not None:
-            return self._request.mode
-        try:
-            return infer_mode(self.first_frame_image, self.last_frame_image, self.subject_reference)
-        except HailuoInvalidRequestError:
-            return None
-
-    def _expected_output(self) -> tuple[str | None, int | None, str | None]:
-        """(model, duration, resolution) the request asks for, worked out without reading any image."""
-        if self._request is not None:
-            return self._request.model, self._request.effective_duration, self._request.effective_resolution
-        mode = self._mode()
-        try:
-            capability = get_capability(self.model)
-            if mode is None:
-                return capability.name, None, None
-            duration, resolution = check_model_options(
-                capability, mode, normalise_duration(self.duration), normalise_resolution(self.resolution)
-            )
-        except HailuoInvalidRequestError:
-            return str(self.model) if self.model else None, None, None
-        return capability.name, duration, resolution
-
-    def _expected_size(self, resolution: str | None) -> tuple[int, int] | None:
-        """The pixel size for vendors that do not report it: from the resolution, or the first frame."""
-        mode = self._mode()
-        if mode in (Mode.TEXT, Mode.SUBJECT_REFERENCE):
-            return PIXEL_SIZES.get(resolution or "")
-        request = self._request
-        if request is None:  # back from the trigger: read the first frame again, best effort
-            try:
-                request = self.build_request()
-            except Exception as exc:
-                self.log.info("Pixel size unknown (first frame not readable now: %s)", exc)
-                return None
-        return request.expected_size()
-
-    def _require_request(self) -> VideoRequest:
-        if self._request is None:  # pragma: no cover - execute() always builds it first
-            raise HailuoError("the request was not built before submitting")
-        return self._request
 
     def on_kill(self) -> None:
         if self._video_task_id:

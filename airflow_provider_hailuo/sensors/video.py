@@ -10,23 +10,17 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_hailuo.core.models import TaskStatus, VideoResult
-from airflow_provider_hailuo.exceptions import HailuoError, HailuoInvalidRequestError
-from airflow_provider_hailuo.operators._common import (
-    DEFAULT_MAX_TRANSIENT_ERRORS,
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_TIMEOUT,
-    StatusPoller,
-    as_seconds,
-    default_deferrable,
-    status_from_event,
-)
+from airflow_provider_hailuo.exceptions import HailuoInvalidRequestError
+from airflow_provider_hailuo.triggers.deferral import check_then_defer, default_deferrable
+from airflow_provider_hailuo.vendors.registry import DEFAULT_CONN_ID
+from airflow_provider_hailuo.waiting import decisions as wait
+from airflow_provider_hailuo.waiting.events import event_from_dict
+from airflow_provider_hailuo.waiting.loop import check_once
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_hailuo.hooks.base import HailuoHook
-
-DEFAULT_CONN_ID = "hailuo_minimax_default"
 
 
 class HailuoVideoSensor(BaseSensorOperator):
@@ -52,25 +46,17 @@ class HailuoVideoSensor(BaseSensorOperator):
     template_fields: Sequence[str] = ("hailuo_conn_id", "video_task_id")
     ui_color = "#f0e4ff"
 
-    def __init__(
-        self,
-        *,
-        video_task_id: str,
-        hailuo_conn_id: str = DEFAULT_CONN_ID,
-        model: str | None = None,
-        deferrable: bool | None = None,
-        initial_delay: float | None = None,
-        max_transient_errors: int = DEFAULT_MAX_TRANSIENT_ERRORS,
-        **kwargs: Any,
-    ) -> None:
-        kwargs.setdefault("poke_interval", DEFAULT_POLL_INTERVAL)
-        kwargs.setdefault("timeout", DEFAULT_TIMEOUT)
+    def __init__(self, *, video_task_id: str, hailuo_conn_id: str = DEFAULT_CONN_ID, model: str | None = None,
+                 deferrable: bool | None = None, initial_delay: float | None = None,
+                 max_transient_errors: int = wait.DEFAULT_MAX_TRANSIENT_ERRORS, **kwargs: Any) -> None:
+        kwargs.setdefault("poke_interval", wait.DEFAULT_POLL_INTERVAL)
+        kwargs.setdefault("timeout", wait.DEFAULT_TIMEOUT)
         super().__init__(**kwargs)
         self.hailuo_conn_id = hailuo_conn_id
         self.video_task_id = video_task_id
         self.model = model
         self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.initial_delay = None if initial_delay is None else as_seconds(initial_delay, "initial_delay",
+        self.initial_delay = None if initial_delay is None else wait.as_seconds(initial_delay, "initial_delay",
                                                                           allow_zero=True)
         self.max_transient_errors = int(max_transient_errors)
         self._last_status: TaskStatus | None = None
@@ -92,54 +78,39 @@ class HailuoVideoSensor(BaseSensorOperator):
             )
         return str(value).strip()
 
-    def _poller(self) -> StatusPoller:
-        return StatusPoller(
+    def _decisions(self, max_transient_errors: int) -> wait.WaitDecisions:
+        decisions = wait.WaitDecisions(
             video_task_id=self._task_id(), vendor=self.hook.vendor, deadline=time.time() + self.timeout,
-            poll_interval=max(float(self.poke_interval), 0.001), max_transient_errors=self.max_transient_errors,
+            poll_interval=max(float(self.poke_interval), 0.001), max_transient_errors=max_transient_errors,
             log=self.log,
         )
+        decisions.last_status = self._last_status  # log only changes across pokes
+        return decisions
+
+    def _check(self, decisions: wait.WaitDecisions) -> dict[str, Any] | None:
+        """The one status check of both modes: the result dict when done, None while it runs."""
+        event = check_once(decisions, lambda: self.hook.get_status(decisions.video_task_id))
+        self._last_status = decisions.last_status
+        return None if event is None else self._result_for(event.outcome())
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        poller = self._poller()
-        # Check once: the task may be long finished.
-        try:
-            event = poller.on_status(self.hook.get_status(poller.video_task_id))
-        except HailuoInvalidRequestError:
-            raise  # a bad connection or task id: raised as it is, parameter and all
-        except HailuoError as exc:
-            event = poller.on_error(exc)
-        if event is not None:
-            return self._result_for(status_from_event(event))
-        from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
-
-        self.defer(
-            trigger=HailuoVideoTrigger(
-                hailuo_conn_id=self.hailuo_conn_id,
-                video_task_id=poller.video_task_id,
-                deadline=poller.deadline,
-                poll_interval=poller.poll_interval,
-                initial_delay=poller.poll_interval if self.initial_delay is None else self.initial_delay,
-                max_transient_errors=self.max_transient_errors,
-            ),
-            method_name="execute_complete",
-        )
+        decisions = self._decisions(self.max_transient_errors)
+        event = check_then_defer(self, decisions, lambda: self.hook.get_status(decisions.video_task_id),
+                                 hailuo_conn_id=self.hailuo_conn_id,
+                                 initial_delay=decisions.poll_interval if self.initial_delay is None
+                                 else self.initial_delay,
+                                 max_transient_errors=self.max_transient_errors)
+        return self._result_for(event.outcome())
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
-        video_task_id = self._task_id()
-        status = self.hook.get_status(video_task_id)
-        poller = StatusPoller(video_task_id=video_task_id, vendor=self.hook.vendor, deadline=0.0,
-                              poll_interval=1.0, log=self.log)
-        poller.last_status = self._last_status  # log only changes across pokes
-        event = poller.on_status(status)
-        self._last_status = status
-        if event is None:
-            return False
-        return PokeReturnValue(is_done=True, xcom_value=self._result_for(status_from_event(event)))
+        # A poke tolerates no failed query: Airflow's own poke loop (or reschedule) is the retry.
+        result = self._check(self._decisions(max_transient_errors=0))
+        return False if result is None else PokeReturnValue(is_done=True, xcom_value=result)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self._result_for(status_from_event(event))
+        return self._result_for(event_from_dict(event).outcome())
 
     def _result_for(self, status: TaskStatus) -> dict[str, Any]:
         result = VideoResult.from_status(status, model=self.model).to_dict()

@@ -2,12 +2,15 @@
 
 * The location is asked for at run time (signed URLs expire; MiniMax's after about 9 hours), and
   asked for again when a URL answers 403/410 (expired).
-* Sources are tried in order: the signed ``download_url``, its ``backup_download_url``, then the
-  vendor API's own ``files/retrieve_content`` (MiniMax). A source that fails moves on to the next.
+* Sources are tried in the order the vendor's dialect plans (``VendorDialect.download_plan``):
+  the signed URL, its backup, then the vendor API's own content endpoint where it has one. A
+  source that fails moves on to the next, after a pause from the transport's ``RetryPolicy``
+  (exponential, full jitter).
 * A body cut short (truncated, connection reset) resumes with ``Range: bytes=N-`` when the server
   takes ranges (206 / ``Accept-Ranges: bytes``) and the object is the same (size, ETag);
   otherwise the sink is rewound and the download starts again.
-* Logs and errors show signed URLs only through ``redact_url``.
+* Logs and errors show signed URLs only through ``redact_url``; their secrets are registered with
+  Airflow's masker by ``transport.urls.mask_signed_url``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
 
 import urllib3
 
@@ -29,6 +31,7 @@ from airflow_provider_hailuo.exceptions import (
     HailuoInvalidRequestError,
     HailuoStorageError,
 )
+from airflow_provider_hailuo.transfers.error_hints import json_error_message, xml_error_code
 from airflow_provider_hailuo.transfers.verify import (
     StreamDigest,
     check_complete,
@@ -36,16 +39,14 @@ from airflow_provider_hailuo.transfers.verify import (
     parse_content_length,
     parse_content_range,
 )
-from airflow_provider_hailuo.transport.urls import SECRET_QUERY_KEYS, redact_url
+from airflow_provider_hailuo.transport.policy import RetryPolicy
+from airflow_provider_hailuo.transport.urls import mask_signed_url, redact_url
+from airflow_provider_hailuo.vendors.base import DownloadSource
 
 log = logging.getLogger(__name__)
 
-MAIN, BACKUP, CONTENT = "download_url", "backup_download_url", "files/retrieve_content"
+MAIN, BACKUP, CONTENT = DownloadSource.SIGNED_URL, DownloadSource.BACKUP_URL, DownloadSource.CONTENT
 EXPIRED_STATUSES = frozenset({403, 410})
-#: Query parameters whose values grant access (signatures, tokens): handed to Airflow's secrets
-#: masker. Access key ids and credential scopes are identifiers, not secrets; redact_url still hides them.
-MASKED_QUERY_KEYS = SECRET_QUERY_KEYS - {"ossaccesskeyid", "accesskeyid", "x-amz-credential", "x-goog-credential",
-                                         "x-oss-credential"}
 _ERROR_BODY_LIMIT = 2048
 
 
@@ -61,7 +62,7 @@ class ChunkSink(Protocol):
 class FetchResult:
     size: int
     sha256: str
-    source: str
+    source: DownloadSource
     attempts: int
     url_refreshes: int
 
@@ -111,11 +112,13 @@ class VideoFetcher:
         self.max_attempts = max_attempts
         self.max_url_refreshes = max_url_refreshes
         self.max_resumes = max_resumes
-        self.retry_backoff = retry_backoff
-        self.max_backoff = max_backoff
+        #: Pauses between failed attempts: the transport's policy, so they are jittered like every retry.
+        self.retry_policy = RetryPolicy(max_attempts=max_attempts, initial_backoff=retry_backoff,
+                                        max_backoff=max_backoff)
         self.max_bytes = max_bytes
         self.sleep = sleep
-        self.what = f"{getattr(hook, 'vendor', 'vendor')} video_task_id {video_task_id}"
+        self.dialect = hook.dialect
+        self.video_label = f"{getattr(hook, 'vendor', 'vendor')} video_task_id {video_task_id}"
         self.digest = StreamDigest()
         self._identity: tuple[int | None, str | None] | None = None  # (total size, ETag) being assembled
         self._resumable = False
@@ -124,7 +127,7 @@ class VideoFetcher:
 
     # -- locations ---------------------------------------------------------------------------
     def resolve(self) -> DownloadLocation:
-        """A fresh location; for MiniMax, ``files/retrieve_content`` when ``files/retrieve`` fails."""
+        """A fresh location; the vendor's content endpoint (where it has one) when the lookup fails."""
         self._content_location = self.hook.get_content_location(self.video_task_id, self.file_id)
         try:
             location = self.hook.get_download_location(self.video_task_id, self.file_id)
@@ -133,27 +136,22 @@ class VideoFetcher:
         except HailuoError as exc:
             if self._content_location is None:
                 raise
-            self.log.warning("%s: files/retrieve failed (%s); fetching through %s instead", self.what, exc, CONTENT)
+            self.log.warning("%s: the download lookup failed (%s); fetching through %s instead", self.video_label,
+                             exc, CONTENT.value)
             return self._content_location
         return location
 
-    def sources(self, location: DownloadLocation) -> list[str]:
-        if location.content_path:
-            return [CONTENT]
-        found = [MAIN] if location.url else []
-        if location.backup_url:
-            found.append(BACKUP)
-        if self._content_location is not None:
-            found.append(CONTENT)
+    def sources(self, location: DownloadLocation) -> list[DownloadSource]:
+        found = self.dialect.download_plan(location, self._content_location)
         if not found:
-            raise HailuoDownloadError(f"{self.what}: the vendor gave no download URL")
+            raise HailuoDownloadError(f"{self.video_label}: the vendor gave no download URL")
         return found
 
-    def _describe(self, location: DownloadLocation, source: str) -> str:
-        if source == CONTENT:
-            return CONTENT
-        url = location.backup_url if source == BACKUP else location.url
-        return f"{source} {redact_url(url or '?')}"
+    def _describe(self, location: DownloadLocation, source: DownloadSource) -> str:
+        if source is CONTENT:
+            return CONTENT.value
+        url = location.backup_url if source is BACKUP else location.url
+        return f"{source.value} {redact_url(url or '?')}"
 
     # -- the loop ----------------------------------------------------------------------------
     def fetch(self, sink: ChunkSink) -> FetchResult:
@@ -170,8 +168,8 @@ class VideoFetcher:
                 last_problem = str(exc)
                 if source != CONTENT and refreshes < self.max_url_refreshes:
                     refreshes += 1
-                    self.log.warning("%s: %s; asking the vendor for a fresh URL (%d/%d)", self.what, exc, refreshes,
-                                self.max_url_refreshes)
+                    self.log.warning("%s: %s; asking the vendor for a fresh URL (%d/%d)", self.video_label, exc,
+                                     refreshes, self.max_url_refreshes)
                     location = self.resolve()
                     previous = source
                     sources = self.sources(location)
@@ -183,10 +181,10 @@ class VideoFetcher:
                 resumes += 1
                 if resumes > self.max_resumes:
                     raise HailuoDownloadError(
-                        f"{self.what}: gave up after {resumes} interrupted transfers; last: {exc}"
+                        f"{self.video_label}: gave up after {resumes} interrupted transfers; last: {exc}"
                     ) from None
                 how = f"resuming at byte {self.digest.count:,}" if self._resumable else "restarting"
-                self.log.warning("%s: %s; %s", self.what, exc, how)
+                self.log.warning("%s: %s; %s", self.video_label, exc, how)
                 continue
             except _SourceFailed as exc:
                 last_problem = str(exc)
@@ -195,21 +193,22 @@ class VideoFetcher:
                 return self._finish(location, source, total, attempts, refreshes)
             if failures >= self.max_attempts:
                 raise HailuoDownloadError(
-                    f"{self.what}: download failed after {attempts} attempts; last: {last_problem}"
+                    f"{self.video_label}: download failed after {attempts} attempts; last: {last_problem}"
                 )
             next_index = (index + 1) % len(sources)
-            delay = min(self.max_backoff, self.retry_backoff * 2 ** (failures - 1))
+            delay = self.retry_policy.backoff(None, failures)
             if next_index != index:
-                self.log.warning("%s: %s; trying %s in %.1f s", self.what, last_problem, sources[next_index], delay)
+                self.log.warning("%s: %s; trying %s in %.1f s", self.video_label, last_problem,
+                                 sources[next_index].value, delay)
             else:
-                self.log.warning("%s: %s; retrying in %.1f s", self.what, last_problem, delay)
+                self.log.warning("%s: %s; retrying in %.1f s", self.video_label, last_problem, delay)
             index = next_index
             self.sleep(delay)
 
-    def _finish(self, location: DownloadLocation, source: str, total: int | None, attempts: int,
+    def _finish(self, location: DownloadLocation, source: DownloadSource, total: int | None, attempts: int,
                 refreshes: int) -> FetchResult:
         check_complete(received=self.digest.count, announced=total, vendor_bytes=location.expected_bytes,
-                       head=self.digest.head, what=self.what)
+                       head=self.digest.head, what=self.video_label)
         return FetchResult(self.digest.count, self.digest.sha256, source, attempts, refreshes)
 
     def _rewind(self, sink: ChunkSink) -> None:
@@ -218,7 +217,7 @@ class VideoFetcher:
         self.digest.restart()
         self._identity = None
 
-    def _open(self, location: DownloadLocation, source: str, start: int) -> Any:
+    def _open(self, location: DownloadLocation, source: DownloadSource, start: int) -> Any:
         if source == CONTENT:
             content = location if location.content_path else self._content_location
             return self.hook.open_download(content, start=start)
@@ -229,7 +228,7 @@ class VideoFetcher:
             self._masked.add(url)
         return self.hook.open_download(location, use_backup=source == BACKUP, start=start)
 
-    def _attempt(self, location: DownloadLocation, source: str, sink: ChunkSink) -> int | None:
+    def _attempt(self, location: DownloadLocation, source: DownloadSource, sink: ChunkSink) -> int | None:
         """One request; returns the announced total size (None if unknown) once the body ended."""
         if self.digest.count and not self._resumable:
             self._rewind(sink)
@@ -246,10 +245,11 @@ class VideoFetcher:
         except HailuoDownloadError as exc:  # not an MP4 and the like: rewind, try elsewhere
             self._rewind(sink)
             raise _SourceFailed(str(exc)) from None
-        except HailuoError as exc:  # no connection, vendor error on retrieve_content
+        except HailuoError as exc:  # no connection, a vendor error from its content endpoint
             raise _SourceFailed(f"{where}: {exc}") from None
 
-    def _check_response(self, response: Any, source: str, where: str, start: int, sink: ChunkSink) -> int | None:
+    def _check_response(self, response: Any, source: DownloadSource, where: str, start: int,
+                        sink: ChunkSink) -> int | None:
         status = response.status_code
         if status in EXPIRED_STATUSES and source != CONTENT:
             raise _Expired(f"{where} answered HTTP {status} (expired or refused signed URL)")
@@ -257,7 +257,7 @@ class VideoFetcher:
             self._rewind(sink)
             raise _SourceFailed(f"{where} refused the range from byte {start:,} (HTTP 416); starting again")
         if status >= 300:
-            raise _SourceFailed(f"{where} answered HTTP {status}{_error_hint(response)}")
+            raise _SourceFailed(f"{where} answered HTTP {status}{self._error_hint(response)}")
         headers = response.headers
         etag = headers.get("ETag")
         if status == 206:
@@ -273,7 +273,8 @@ class VideoFetcher:
             self._resumable = True
         else:
             if start:
-                self.log.warning("%s: %s ignored the range request; downloading from byte 0 again", self.what, where)
+                self.log.warning("%s: %s ignored the range request; downloading from byte 0 again", self.video_label,
+                                 where)
                 self._rewind(sink)
             length = None if headers.get("Content-Encoding") else parse_content_length(headers.get("Content-Length"))
             total = length
@@ -282,13 +283,24 @@ class VideoFetcher:
             if content_type in ("application/json", "text/html", "application/xml", "text/xml") and (
                 length is None or length <= _ERROR_BODY_LIMIT
             ):
-                raise _SourceFailed(f"{where} answered {content_type} instead of a video{_error_hint(response)}")
+                raise _SourceFailed(f"{where} answered {content_type} instead of a video{self._error_hint(response)}")
         if total is not None and self.max_bytes is not None and total > self.max_bytes:
             raise VideoTooLargeError(
-                f"{self.what}: {where} announces {total:,} bytes, more than the {self.max_bytes:,} a video may be"
+                f"{self.video_label}: {where} announces {total:,} bytes, more than the {self.max_bytes:,} a video "
+                "may be"
             )
         self._identity = (total, etag)
         return total
+
+    def _error_hint(self, response: Any) -> str:
+        """A short, secret-free hint from an error body: an XML ``<Code>`` or the JSON error's reason."""
+        try:
+            body = response.raw.read(_ERROR_BODY_LIMIT, decode_content=True) if response.raw is not None else b""
+        except Exception:
+            return ""
+        text = body.decode("utf-8", errors="replace").strip() if isinstance(body, bytes) else ""
+        hint = xml_error_code(text) if text.startswith("<") else json_error_message(text, self.dialect)
+        return f" ({hint})" if hint else ""
 
     def _stream(self, response: Any, sink: ChunkSink, where: str, total: int | None) -> None:
         """Hash and write each chunk as it arrives. (Reading ahead in a thread was measured: with
@@ -308,11 +320,11 @@ class VideoFetcher:
             if not chunk:
                 continue
             if self.digest.count < 8:
-                check_signature(self.digest.head + chunk[:12], what=f"{self.what} from {where}")
+                check_signature(self.digest.head + chunk[:12], what=f"{self.video_label} from {where}")
             if self.max_bytes is not None and self.digest.count + len(chunk) > self.max_bytes:
                 self._rewind(sink)
                 raise VideoTooLargeError(
-                    f"{self.what}: {where} sent more than {self.max_bytes:,} bytes, more than a video may be; "
+                    f"{self.video_label}: {where} sent more than {self.max_bytes:,} bytes, more than a video may be; "
                     "refusing the rest"
                 )
             self.digest.update(chunk)
@@ -342,55 +354,3 @@ def _arriving_chunks(response: Any, chunk_size: int) -> Iterator[bytes]:
         if not piece:
             return
         yield piece
-
-
-def signed_url_secrets(url: str | None) -> set[str]:
-    """The access-granting query values of a signed URL, as they appear in it (percent-encoded) and decoded."""
-    if not url:
-        return set()
-    try:
-        query = urlsplit(url).query
-    except ValueError:
-        return set()
-    found: set[str] = set()
-    for part in query.split("&"):
-        key, _, value = part.partition("=")
-        if value and unquote(key).lower() in MASKED_QUERY_KEYS:
-            found.update({value, unquote(value)})
-    return found
-
-
-def mask_signed_url(url: str | None) -> None:
-    """Register a signed URL's secrets with Airflow's secrets masker.
-
-    Our own log lines print URLs through ``redact_url``; this also covers lines we do not write,
-    such as urllib3's DEBUG request line, which quotes the full URL.
-    """
-    secrets = signed_url_secrets(url)
-    if not secrets:
-        return
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - outside Airflow
-        return
-    for secret in secrets:
-        mask_secret(secret)
-
-
-def _error_hint(response: Any) -> str:
-    """A short, secret-free hint from an error body (an OSS/S3 XML ``<Code>`` or a JSON message)."""
-    try:
-        body = response.raw.read(_ERROR_BODY_LIMIT, decode_content=True) if response.raw is not None else b""
-    except Exception:
-        return ""
-    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else ""
-    start, end = text.find("<Code>"), text.find("</Code>")
-    if 0 <= start < end:
-        return f" ({text[start + 6:end].strip()[:60]})"
-    for key in ('"message"', '"status_msg"', '"msg"'):
-        position = text.find(key)
-        if position >= 0:
-            fragment = text[position + len(key):].lstrip(" :").split('"')
-            if len(fragment) > 1:
-                return f" ({fragment[1][:120]})"
-    return ""

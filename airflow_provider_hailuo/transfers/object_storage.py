@@ -35,8 +35,7 @@ SIDECAR_CONTENT_TYPE = "application/json"
 class HailuoToObjectStorageOperator(BaseOperator):
     """Stream a Hailuo video into object storage (or a local file) and verify it.
 
-    :param hailuo_conn_id: the vendor connection (``hailuo_minimax``, ``hailuo_dmxapi`` or
-        ``hailuo_modelverse``) the video was generated with.
+    :param hailuo_conn_id: the Hailuo connection the video was generated with.
     :param video: the video result dict of ``HailuoGenerateVideoOperator`` / ``HailuoVideoSensor``
         (e.g. ``generate.output``). Templated.
     :param video_task_id: instead of ``video``: the vendor task id. Templated.

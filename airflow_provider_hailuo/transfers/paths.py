@@ -159,6 +159,3 @@ def staging_name(final_name: str, token: str | None = None) -> str:
         name = f".hailuo{PARTIAL_MARKER}{token}"
     return name
 
-
-def is_staging_name(name: str) -> bool:
-    return name.startswith(".") and PARTIAL_MARKER in name

@@ -34,10 +34,6 @@ class ContentRange:
     end: int
     total: int | None
 
-    @property
-    def length(self) -> int:
-        return self.end - self.start + 1
-
 
 def parse_content_range(header: str | None) -> ContentRange | None:
     """None when the header is missing or not a satisfied single byte range."""

@@ -1,14 +1,15 @@
 """One retry policy for the sync and the async transport, so the two pollers cannot drift apart.
 
-Retried: transient vendor codes (1000, 1001, 1024, 1033), HTTP 5xx/408, connection failures and
-rate limits (1002, 1039, 1041, 2045, HTTP 429), with exponential backoff and full jitter. Rate
-limits get their own, longer backoff and a budget in seconds, because a burst of mapped tasks
-against a 5-per-minute limit must wait minutes, not give up after five quick tries.
+Retried: transient vendor errors (the dialects map their codes to HailuoTransientError), HTTP
+5xx/408, connection failures and rate limits (HailuoRateLimitError, HTTP 429), with exponential
+backoff and full jitter. Rate limits get their own, longer backoff and a budget in seconds,
+because a burst of mapped tasks against a 5-per-minute limit must wait minutes, not give up
+after five quick tries.
 Never retried: authentication, balance, moderation, invalid parameters.
 
 A submit is not idempotent (a repeat may pay for a second video), so after a failure where the
 vendor gave no clear answer (reset, read timeout, cut body, or a gateway's 500/502/504, which can
-come after the vendor accepted the task) it is not repeated: only refusals (a base_resp code, HTTP
+come after the vendor accepted the task) it is not repeated: only refusals (a vendor error code, HTTP
 4xx, 503) and connections that never opened are safe to repeat.
 """
 
@@ -18,8 +19,14 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from types import TracebackType
 
-from airflow_provider_hailuo.exceptions import HailuoError, HailuoRateLimitError, HailuoVendorError
+from airflow_provider_hailuo.exceptions import (
+    HailuoConnectError,
+    HailuoError,
+    HailuoRateLimitError,
+    HailuoVendorError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +79,45 @@ class RetryPolicy:
         log.warning("%s: %s; retrying in %.1f s (attempt %d)", what, error, delay, attempt + 1)
         return delay
 
+    def attempts(self, *, idempotent: bool, what: str) -> RetryAttempts:
+        """The retry loop of one call, for the sync and the async client alike (see RetryAttempts)."""
+        return RetryAttempts(self, idempotent=idempotent, what=what)
+
+
+class RetryAttempts:
+    """The attempts of one call. Each ``with attempts:`` block is one try: a ``HailuoError`` the
+    policy allows to repeat is swallowed and ``delay`` says how long to sleep; any other error
+    leaves the block as it is. So both clients' loops are three lines::
+
+        while True:
+            with attempts:
+                return parse(send(request))
+            sleep(attempts.delay)
+    """
+
+    def __init__(self, policy: RetryPolicy, *, idempotent: bool, what: str) -> None:
+        self.policy = policy
+        self.idempotent = idempotent
+        self.what = what
+        self.started = time.monotonic()
+        self.attempt = 0
+        self.delay = 0.0
+
+    def __enter__(self) -> RetryAttempts:
+        self.attempt += 1
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool:
+        if not isinstance(exc, HailuoError):
+            return False
+        delay = self.policy.next_retry(exc, idempotent=self.idempotent, attempt=self.attempt,
+                                       started=self.started, what=self.what)
+        if delay is None:
+            return False
+        self.delay = delay
+        return True
+
 
 #: HTTP statuses a gateway may send after the vendor already accepted the request (its answer was
 #: lost or late): a submit that got one of these may have created a task, so it is not repeated.
@@ -80,7 +126,7 @@ AMBIGUOUS_HTTP_STATUSES = frozenset({500, 502, 504})
 
 def safe_to_repeat(error: HailuoError) -> bool:
     """True when the failed call certainly created nothing at the vendor."""
-    if getattr(error, "not_sent", False):
+    if isinstance(error, HailuoConnectError):
         return True
     if isinstance(error, HailuoVendorError):
         if error.code is not None and error.http_status is None:

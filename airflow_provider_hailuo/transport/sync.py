@@ -1,67 +1,69 @@
-"""Synchronous transport (requests): runs a dialect's HttpRequest with timeouts and retries."""
+"""Synchronous transport (requests): runs a dialect's HttpRequest with timeouts and retries.
+
+What a call sends, refuses and becomes lives in :mod:`.call`; this module only moves the bytes
+with requests and sorts requests' exceptions into a :class:`~.call.NetworkFailure`.
+"""
 
 from __future__ import annotations
 
-import logging
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
-from airflow_provider_hailuo.exceptions import (
-    HailuoError,
-    HailuoProtocolError,
-    HailuoTransientError,
-    HailuoVendorError,
-)
+from airflow_provider_hailuo.transport import call as api
 from airflow_provider_hailuo.transport.policy import DEFAULT_POLICY, RetryPolicy
-from airflow_provider_hailuo.transport.urls import join_url, redact_url
-from airflow_provider_hailuo.vendors.base import MAX_JSON_BYTES, HttpRequest, HttpResponse
+from airflow_provider_hailuo.vendors.base import HttpRequest, HttpResponse
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
-USER_AGENT = "airflow-provider-hailuo"
-MAX_REDIRECTS = 5
+#: What urllib3 and the socket layer raise when no connection was opened (nothing was sent).
+_NEVER_CONNECTED = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError,
+                    ConnectionRefusedError, socket.gaierror)
 
 
-def _connect_failed(exc: BaseException) -> bool:
-    """requests wraps 'could not open a connection' in ConnectionError; nothing was sent then."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    text = repr(exc)
-    return "NewConnectionError" in text or "Connection refused" in text or "NameResolutionError" in text
+def _never_connected(exc: BaseException) -> bool:
+    """Whether the causes requests wrapped (MaxRetryError.reason, __cause__) say no connection opened."""
+    seen: list[BaseException] = []
+    pending: list[object] = [exc]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or any(item is done for done in seen):
+            continue
+        if isinstance(item, _NEVER_CONNECTED):
+            return True
+        seen.append(item)
+        pending.extend([*item.args, getattr(item, "reason", None), item.__cause__, item.__context__])
+    return False
 
 
-def network_error(vendor: str, endpoint: str, exc: BaseException) -> HailuoVendorError:
-    """Map a requests exception to our error, never quoting URLs (signed ones carry secrets)."""
-    if isinstance(exc, requests.exceptions.TooManyRedirects):
-        return HailuoProtocolError(f"{endpoint}: too many redirects (redirect loop?)", vendor=vendor,
-                                   retryable=False)
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        detail = "no answer within the read timeout"
-    elif _connect_failed(exc):
-        detail = "could not connect"
-    else:
-        detail = f"connection failed ({exc.__class__.__name__})"
-    error = HailuoTransientError(f"{endpoint}: {detail}", vendor=vendor)
-    error.not_sent = _connect_failed(exc)  # type: ignore[attr-defined]
-    return error
+#: requests' exceptions, in the words of call.NetworkFailure.
+FAILURES: api.FailureTable = (
+    (requests.exceptions.TooManyRedirects, api.NetworkFailure.REDIRECT_LOOP),
+    (requests.exceptions.ConnectTimeout, api.NetworkFailure.NOT_SENT),
+    (requests.exceptions.ReadTimeout, api.NetworkFailure.READ_TIMEOUT),
+)
 
 
-class SyncTransport:
+def failure_of(exc: requests.exceptions.RequestException) -> api.NetworkFailure:
+    """A ConnectionError whose cause says no connection opened is NOT_SENT; the rest by FAILURES."""
+    if isinstance(exc, requests.exceptions.ConnectionError) and _never_connected(exc):
+        return api.NetworkFailure.NOT_SENT
+    return api.classify(exc, FAILURES)
+
+
+class SyncTransport(api.BoundClient):
     """One requests.Session per hook: connection reuse, timeouts, retries."""
 
     def __init__(self, base_url: str, headers: Mapping[str, str], *, vendor: str,
                  policy: RetryPolicy = DEFAULT_POLICY, session: requests.Session | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.vendor = vendor
-        self.policy = policy
-        self._headers = dict(headers)
+        super().__init__(base_url, headers, vendor=vendor, policy=policy)
         self.session = session or requests.Session()
-        self.session.max_redirects = MAX_REDIRECTS
+        self.session.max_redirects = api.MAX_REDIRECTS
         self.session.trust_env = True
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16)
         self.session.mount("http://", adapter)
@@ -72,52 +74,35 @@ class SyncTransport:
         return (self.policy.connect_timeout, self.policy.read_timeout)
 
     def send(self, request: HttpRequest) -> HttpResponse:
-        """One attempt; the body is read up to MAX_JSON_BYTES + 1 so a hostile answer cannot flood memory."""
-        url = join_url(self.base_url, request.path)
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **self._headers}
+        """One attempt (see :class:`~.call.ApiCall` for what is refused and how much is read)."""
+        call = self.prepare(request)
         try:
-            with self.session.request(
-                request.method, url, params=request.params or None, json=request.json, headers=headers,
-                timeout=self.timeout, allow_redirects=False, stream=True,
-            ) as response:
-                if 300 <= response.status_code < 400:
-                    raise HailuoProtocolError(
-                        f"{request.endpoint}: the API answered with a redirect (HTTP {response.status_code}) to "
-                        f"{redact_url(response.headers.get('Location', '?'))}; set the connection's host to the "
-                        "final base URL",
-                        vendor=self.vendor, http_status=response.status_code, retryable=False,
-                    )
-                body = bytearray()
-                for chunk in response.iter_content(65536):
-                    body.extend(chunk)
-                    if len(body) > MAX_JSON_BYTES:
+            with self.session.request(request.method, call.url, params=call.params, json=request.json,
+                                      headers=dict(call.headers), timeout=self.timeout, allow_redirects=False,
+                                      stream=True) as response:
+                body = api.CappedBody()
+                for piece in response.iter_content(api.READ_PIECE):
+                    if not body.take(piece):
                         break
-                return HttpResponse(response.status_code, dict(response.headers), bytes(body))
+                return call.answer(response.status_code, response.headers, body)
         except requests.exceptions.RequestException as exc:
-            raise network_error(self.vendor, request.endpoint, exc) from None
+            raise call.failed(failure_of(exc), exc) from None
 
     def execute(self, request: HttpRequest, parse: Callable[[HttpResponse], T], *,
                 sleep: Callable[[float], None] = time.sleep) -> T:
         """Send and parse, retrying what the policy allows; parse errors count as failed attempts."""
-        started = time.monotonic()
-        attempt = 0
+        attempts = self.attempts(request)
         while True:
-            attempt += 1
-            try:
+            with attempts:
                 return parse(self.send(request))
-            except HailuoError as error:
-                delay = self.policy.next_retry(error, idempotent=request.idempotent, attempt=attempt,
-                                               started=started, what=f"{self.vendor} {request.endpoint}")
-                if delay is None:
-                    raise
-            sleep(delay)
+            sleep(attempts.delay)
 
     @contextmanager
     def open_stream(self, url: str, *, headers: Mapping[str, str] | None = None,
                     authenticated: bool = False, start: int = 0,
                     params: Mapping[str, str] | None = None) -> Iterator[requests.Response]:
         """Open a streaming GET. Signed URLs get no key (authenticated=False); the vendor API does."""
-        sent = {"User-Agent": USER_AGENT, **(headers or {})}
+        sent = {"User-Agent": api.USER_AGENT, **(headers or {})}
         if authenticated:
             sent.update(self._headers)
         if start:
@@ -126,7 +111,7 @@ class SyncTransport:
             response = self.session.get(url, headers=sent, params=params, stream=True, timeout=self.timeout,
                                         allow_redirects=not authenticated)
         except requests.exceptions.RequestException as exc:
-            raise network_error(self.vendor, "download", exc) from None
+            raise api.network_error(self.vendor, "download", failure_of(exc), exc) from None
         try:
             yield response
         finally:

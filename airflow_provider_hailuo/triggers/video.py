@@ -13,33 +13,35 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-# The hooks (aiohttp, tenacity, the vendor dialects) are imported with the trigger class rather
-# than on the first poll, where a first import would block the triggerer's event loop. Operators
-# import this module only when they defer, so DAG parsing does not pay for it.
+# The hooks (aiohttp, the vendor dialects) are imported with the trigger class rather than on the
+# first poll, where a first import would block the triggerer's event loop. Operators import this
+# module only when they defer, so DAG parsing does not pay for it.
 from airflow_provider_hailuo import hooks
+from airflow_provider_hailuo.core.models import TaskStatus
 from airflow_provider_hailuo.exceptions import HailuoError
-from airflow_provider_hailuo.hooks import dmxapi as _dmxapi  # noqa: F401
-from airflow_provider_hailuo.hooks import minimax as _minimax  # noqa: F401
-from airflow_provider_hailuo.hooks import modelverse as _modelverse  # noqa: F401
-from airflow_provider_hailuo.operators._common import (
+from airflow_provider_hailuo.hooks.base import hook_class_for
+from airflow_provider_hailuo.vendors.registry import BUILTIN_DIALECTS
+from airflow_provider_hailuo.waiting.decisions import (
     DEFAULT_INITIAL_DELAY,
     DEFAULT_MAX_TRANSIENT_ERRORS,
     DEFAULT_POLL_INTERVAL,
-    StatusPoller,
+    WaitDecisions,
     as_seconds,
     deadline_to_epoch,
-    event_for_error,
     random_jitter,
 )
+from airflow_provider_hailuo.waiting.events import WaitEvent, event_for_error
 
 CLASSPATH = "airflow_provider_hailuo.triggers.video.HailuoVideoTrigger"
+for _dialect in BUILTIN_DIALECTS:
+    hook_class_for(_dialect)  # imports each built-in hook module now, not in the event loop
 
 
 class HailuoVideoTrigger(BaseTrigger):
     """Poll one vendor task until it succeeds, fails or the absolute ``deadline`` passes.
 
-    :param hailuo_conn_id: the connection (any of the three Hailuo conn types), read with the
-        async-safe API when the trigger runs.
+    :param hailuo_conn_id: the connection (any Hailuo conn type), read with the async-safe API
+        when the trigger runs.
     :param video_task_id: the vendor's task id.
     :param deadline: absolute deadline, epoch seconds (or an ISO 8601 string). Absolute, so a
         triggerer restart does not extend the wait; at the deadline the trigger sends a ``timeout``
@@ -51,9 +53,9 @@ class HailuoVideoTrigger(BaseTrigger):
     :param max_transient_errors: failed polls in a row worth waiting out (beyond the retries the
         transport already does inside each poll) before the trigger gives up with an ``error`` event.
 
-    It yields exactly one event, a JSON dict: ``{"status": "success"|"failed"|"timeout"|"error",
-    "video_task_id", "vendor", "message", "error_class", "code", "trace_id", "task_status"}``
-    (``task_status`` is ``TaskStatus.to_dict()`` or None). Its serialised kwargs hold only the
+    It yields exactly one event, a JSON dict (:mod:`airflow_provider_hailuo.waiting.events`):
+    ``{"status": "success"|"failed"|"timeout"|"error", "video_task_id", "vendor", "message",
+    "error_class", "code", "trace_id", "task_status", "error"}``. Its serialised kwargs hold only the
     connection id, the task id, the deadline and the poll settings: never a key or a header.
     """
 
@@ -91,49 +93,46 @@ class HailuoVideoTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         event = await self._wait()
-        yield TriggerEvent(event)
+        yield TriggerEvent(event.to_dict())
 
-    async def _wait(self) -> dict[str, Any]:
+    async def _wait(self) -> WaitEvent:
         """Everything up to the one event; the HTTP session is closed before the event is sent."""
-        vendor: str | None = None
+        decisions = WaitDecisions(
+            video_task_id=self.video_task_id, vendor=None, deadline=self.deadline,
+            poll_interval=self.poll_interval, max_transient_errors=self.max_transient_errors, log=self.log,
+        )
         try:
-            poller = StatusPoller(
-                video_task_id=self.video_task_id, vendor=None, deadline=self.deadline,
-                poll_interval=self.poll_interval, max_transient_errors=self.max_transient_errors, log=self.log,
-            )
             # Sleep first, spread by jitter like every later gap: triggers created together (mapped
             # tasks, a triggerer restart adopting a thousand rows) then do not all read their
             # connection, open a session and poll in the same instant, and no session is held while
             # no clip can be ready yet (measured in benchmarks/triggerer_scale.py: event-loop lag).
-            first_delay = poller.first_delay(self.initial_delay * (1.0 + random_jitter()), time.time())
+            first_delay = decisions.first_delay(self.initial_delay * (1.0 + random_jitter()), time.time())
             self.log.info(
                 "Waiting for video task %s (connection %s): first query in %.3g s, then every %.3g s or more",
                 self.video_task_id, self.hailuo_conn_id, first_delay, self.poll_interval,
             )
             await asyncio.sleep(first_delay)
             hook = await hooks.aget_hook(self.hailuo_conn_id)
-            vendor = poller.vendor = hook.vendor
+            decisions.vendor = hook.vendor
             # One HTTP session for the whole wait, not one per poll.
             async with await hook.async_transport() as transport:
-                while True:
+                step: float | WaitEvent | None = None
+                while not isinstance(step, WaitEvent):
+                    if step is not None:
+                        await asyncio.sleep(step)
+                    answer: TaskStatus | HailuoError
                     try:
-                        status = await hook.aget_status(self.video_task_id, transport)
+                        answer = await hook.aget_status(self.video_task_id, transport)
                     except HailuoError as exc:
-                        event = poller.on_error(exc)
-                    else:
-                        event = poller.on_status(status)
-                    if event is not None:
-                        return event
-                    delay = poller.next_delay(time.time(), random_jitter())
-                    if delay is None:
-                        return poller.timeout_event()
-                    await asyncio.sleep(delay)
+                        answer = exc
+                    step = decisions.on_answer(answer) or decisions.next_step(time.time(), random_jitter())
+                return step
         except Exception as exc:  # configuration errors, bugs: still exactly one event, never a crash
             if isinstance(exc, HailuoError):
                 self.log.error("Waiting for video task %s failed: %s", self.video_task_id, exc)
             else:
                 self.log.exception("Waiting for video task %s failed", self.video_task_id)
-            return event_for_error(exc, self.video_task_id, vendor)
+            return event_for_error(exc, self.video_task_id, decisions.vendor)
 
     async def on_kill(self) -> None:
         self.log.warning(

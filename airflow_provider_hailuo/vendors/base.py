@@ -8,6 +8,7 @@ All vendor differences live in the dialect modules; nothing here opens a socket.
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,13 +22,21 @@ from airflow_provider_hailuo.exceptions import (
     HailuoConfigurationError,
     HailuoInsufficientBalanceError,
     HailuoInvalidRequestError,
-    HailuoModerationError,
     HailuoProtocolError,
     HailuoRateLimitError,
     HailuoTransientError,
     HailuoVendorError,
     HailuoVendorInvalidRequestError,
 )
+from airflow_provider_hailuo.vendors.spec import VendorSpec
+
+
+class DownloadSource(str, enum.Enum):
+    """Where the bytes of a finished video can come from, in the words of the download plan."""
+
+    SIGNED_URL = "signed URL"
+    BACKUP_URL = "backup URL"
+    CONTENT = "the vendor API's content endpoint"
 
 
 @dataclass(frozen=True)
@@ -57,27 +66,6 @@ class HttpResponse:
         return None
 
 
-#: base_resp.status_code -> (meaning, error class). From API_NOTES.md and seed 002.
-BASE_RESP_CODES: dict[int, tuple[str, type[HailuoVendorError]]] = {
-    1000: ("unknown error", HailuoTransientError),
-    1001: ("timeout", HailuoTransientError),
-    1002: ("rate limited (requests per minute)", HailuoRateLimitError),
-    1004: ("authentication failed (check the key; a China key does not work on the global host)",
-           HailuoAuthenticationError),
-    1008: ("insufficient balance", HailuoInsufficientBalanceError),
-    1024: ("internal error", HailuoTransientError),
-    1026: ("input (prompt or image) flagged as sensitive", HailuoModerationError),
-    1027: ("generated video flagged as sensitive", HailuoModerationError),
-    1033: ("system error", HailuoTransientError),
-    1039: ("token limit", HailuoRateLimitError),
-    1041: ("connection limit", HailuoRateLimitError),
-    1042: ("invisible characters in input", HailuoVendorInvalidRequestError),
-    2013: ("invalid parameters", HailuoVendorInvalidRequestError),
-    2045: ("rate growth limit", HailuoRateLimitError),
-    2049: ("invalid API key", HailuoAuthenticationError),
-    2056: ("usage limit reached", HailuoInsufficientBalanceError),
-}
-
 #: Every spelling of a task status seen in the vendors' documents and clients, lower-cased.
 STATUS_WORDS: dict[str, TaskState] = {
     "preparing": TaskState.QUEUED,
@@ -105,10 +93,10 @@ STATUS_WORDS: dict[str, TaskState] = {
 MAX_JSON_BYTES = 1024 * 1024  # a status answer is a few hundred bytes; more is hostile or broken
 
 
-def map_status_word(word: object) -> TaskState | None:
+def map_status_word(word: object, words: Mapping[str, TaskState] = STATUS_WORDS) -> TaskState | None:
     if not isinstance(word, str):
         return None
-    return STATUS_WORDS.get(word.strip().lower())
+    return words.get(word.strip().lower())
 
 
 def http_error_class(status: int) -> tuple[str, type[HailuoVendorError]]:
@@ -139,21 +127,36 @@ def check_download_url(url: object, vendor: str, field_name: str) -> str:
 
 
 class VendorDialect:
-    """Shared behaviour; each vendor subclasses it and overrides what differs."""
+    """Shared behaviour; each vendor API subclasses it, declares its ``spec`` and overrides what differs.
 
+    ``name``, ``display_name`` and ``default_base_url`` are copied from the spec, so a dialect
+    class answers them without an instance.
+    """
+
+    spec: ClassVar[VendorSpec]
     name: ClassVar[str]
     display_name: ClassVar[str]
     default_base_url: ClassVar[str]
     supported_modes: ClassVar[frozenset[Mode]] = frozenset(Mode)
     #: Whether the finished video is found by the ``file_id`` of the status answer (files API).
     video_by_file_id: ClassVar[bool] = True
+    #: The vendor's status words (lower-cased) -> TaskState.
+    status_words: ClassVar[Mapping[str, TaskState]] = STATUS_WORDS
+    #: Answer headers that carry the vendor's request id, first found wins.
+    trace_headers: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:
+            cls.name, cls.display_name, cls.default_base_url = spec.name, spec.display_name, spec.default_base_url
 
     # -- connection --------------------------------------------------------------------------
     def base_url(self, extra: Mapping[str, Any]) -> str:
-        return self.default_base_url
+        return self.spec.base_url(extra)
 
     def auth_headers(self, api_key: str, extra: Mapping[str, Any]) -> dict[str, str]:
-        return {"Authorization": f"Bearer {api_key}"}
+        return self.spec.auth_headers(api_key, extra)
 
     # -- request checks ----------------------------------------------------------------------
     def check_supported(self, request: VideoRequest) -> None:
@@ -195,9 +198,21 @@ class VendorDialect:
         """``{"amount", "unit"}`` for one clip at this vendor's published prices; None when it has none."""
         return None
 
+    def download_plan(self, location: DownloadLocation, content: DownloadLocation | None) -> list[DownloadSource]:
+        """The ordered sources to try for the bytes: the signed URL, its backup, then the vendor API's
+        own content endpoint; a signed URL refused as expired is looked up afresh (see transfers/download)."""
+        if location.content_path:
+            return [DownloadSource.CONTENT]
+        plan = [DownloadSource.SIGNED_URL] if location.url else []
+        if location.backup_url:
+            plan.append(DownloadSource.BACKUP_URL)
+        if content is not None:
+            plan.append(DownloadSource.CONTENT)
+        return plan
+
     # -- shared parsing helpers --------------------------------------------------------------
     def trace_id(self, response: HttpResponse, data: Mapping[str, Any] | None = None) -> str | None:
-        for name in ("Trace-Id", "X-Trace-Id", "Minimax-Request-Id", "X-Request-Id"):
+        for name in self.trace_headers:
             value = response.header(name)
             if value:
                 return value
@@ -234,9 +249,9 @@ class VendorDialect:
             # RecursionError: nesting bombs ("[[[[..."). All of them hostile or broken answers.
             data = None
         if response.status >= 400:
-            code = _error_code(data)
+            code = self.error_code(data)
             meaning, cls = self.http_error(response.status, code)
-            detail = _error_detail(data) or _body_excerpt(response.body)
+            detail = self.error_detail(data) or _body_excerpt(response.body)
             raise self.error(
                 cls,
                 f"{endpoint} failed: {detail}" if detail else f"{endpoint} failed",
@@ -259,27 +274,12 @@ class VendorDialect:
             )
         return data
 
-    def check_base_resp(self, data: Mapping[str, Any], response: HttpResponse, endpoint: str,
-                        task_id: str | None = None) -> None:
-        """MiniMax and DMXAPI answer errors with HTTP 200 and a non-zero base_resp.status_code."""
-        base_resp = data.get("base_resp")
-        if base_resp is None:
-            return
-        if not isinstance(base_resp, Mapping):
-            raise self.error(HailuoProtocolError, f"{endpoint} answer has a malformed base_resp", response,
-                             task_id=task_id)
-        raw_code = base_resp.get("status_code", 0)
-        try:
-            code = int(raw_code)
-        except (TypeError, ValueError):
-            raise self.error(HailuoProtocolError, f"{endpoint} answer has base_resp.status_code {raw_code!r}",
-                             response, task_id=task_id) from None
-        if code == 0:
-            return
-        meaning, cls = BASE_RESP_CODES.get(code, ("unknown vendor error code", HailuoVendorError))
-        message = str(base_resp.get("status_msg") or "").strip() or meaning
-        raise self.error(cls, f"{endpoint} failed: {message}", response, code=code, meaning=meaning,
-                         task_id=task_id)
+    def error_detail(self, data: Any) -> str | None:
+        """The human-readable reason of an HTTP error answer (OpenAI-style ``error`` object and kin)."""
+        return _error_detail(data)
+
+    def error_code(self, data: Any) -> int | str | None:
+        return _error_code(data)
 
 
 def _error_detail(data: Any) -> str | None:
@@ -293,9 +293,6 @@ def _error_detail(data: Any) -> str | None:
     for key in ("message", "msg", "detail", "error_message"):
         if isinstance(data.get(key), str):
             return str(data[key])
-    base_resp = data.get("base_resp")
-    if isinstance(base_resp, Mapping) and base_resp.get("status_msg"):
-        return str(base_resp["status_msg"])
     return None
 
 
@@ -305,10 +302,6 @@ def _error_code(data: Any) -> int | str | None:
     error = data.get("error")
     if isinstance(error, Mapping) and error.get("code") not in (None, ""):
         code = error["code"]
-        return code if isinstance(code, (int, str)) else str(code)
-    base_resp = data.get("base_resp")
-    if isinstance(base_resp, Mapping) and base_resp.get("status_code"):
-        code = base_resp["status_code"]
         return code if isinstance(code, (int, str)) else str(code)
     return None
 

@@ -7,36 +7,36 @@ Same paths, bodies and ``base_resp`` errors as MiniMax; differences: the key goe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from airflow_provider_hailuo.core.models import DownloadLocation
-from airflow_provider_hailuo.exceptions import HailuoConfigurationError
 from airflow_provider_hailuo.vendors.base import HttpRequest
 from airflow_provider_hailuo.vendors.minimax import MiniMaxDialect
+from airflow_provider_hailuo.vendors.spec import AuthStyle, Choice, ExtraField, VendorSpec
 
-AUTH_SCHEMES = ("raw", "bearer")
-DEFAULT_AUTH_SCHEME = "raw"
+AUTH_SCHEME = ExtraField(
+    name="auth_scheme",
+    label="Auth scheme",
+    description="raw: 'Authorization: <key>' (default); bearer: 'Authorization: Bearer <key>'.",
+    choices=(Choice(AuthStyle.RAW.value, "Authorization: <key>"),
+             Choice(AuthStyle.BEARER.value, "Authorization: Bearer <key>")),
+    default=AuthStyle.RAW.value,
+)
+SPEC = VendorSpec(
+    name="dmxapi",
+    display_name="DMXAPI",
+    conn_type="hailuo_dmxapi",
+    hook_name="Hailuo (DMXAPI)",
+    hook_class_path="airflow_provider_hailuo.hooks.dmxapi.DMXAPIHook",
+    default_conn_id="hailuo_dmxapi_default",
+    default_base_url="https://www.dmxapi.cn",
+    extra_fields=(AUTH_SCHEME,),
+    auth_field="auth_scheme",
+)
 
 
 class DMXAPIDialect(MiniMaxDialect):
-    name: ClassVar[str] = "dmxapi"
-    display_name: ClassVar[str] = "DMXAPI"
-    default_base_url: ClassVar[str] = "https://www.dmxapi.cn"
-
-    def base_url(self, extra: Mapping[str, Any]) -> str:
-        return self.default_base_url
-
-    def auth_headers(self, api_key: str, extra: Mapping[str, Any]) -> dict[str, str]:
-        scheme = str(extra.get("auth_scheme") or DEFAULT_AUTH_SCHEME).strip().lower()
-        if scheme not in AUTH_SCHEMES:
-            raise HailuoConfigurationError(
-                f"connection extra auth_scheme {extra.get('auth_scheme')!r} is not known; allowed: "
-                "'raw' (Authorization: <key>) or 'bearer' (Authorization: Bearer <key>).",
-                parameter="auth_scheme",
-                value=extra.get("auth_scheme"),
-            )
-        return {"Authorization": api_key if scheme == "raw" else f"Bearer {api_key}"}
+    spec: ClassVar[VendorSpec] = SPEC
 
     def build_file_lookup(self, task_id: str | None, file_id: str | None) -> HttpRequest:
         request = super().build_file_lookup(task_id, file_id)

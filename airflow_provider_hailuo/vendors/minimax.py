@@ -2,7 +2,9 @@
 
 China host ``https://api.minimaxi.com``; international host ``https://api.minimax.io`` (extra
 ``region: "global"``). Keys are not interchangeable between the two (a China key on the global
-host answers 1004). Errors come as HTTP 200 with a non-zero ``base_resp.status_code``.
+host answers 1004). Errors come as HTTP 200 with a non-zero ``base_resp.status_code``: that
+protocol (the code table, :meth:`MiniMaxDialect.check_base_resp`, the ``Trace-Id`` header) lives
+here, and DMXAPI, which relays this API, builds on it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,17 @@ from typing import Any, ClassVar
 from airflow_provider_hailuo.core.capabilities import estimate_credits
 from airflow_provider_hailuo.core.models import DownloadLocation, TaskState, TaskStatus
 from airflow_provider_hailuo.core.request import VideoRequest
-from airflow_provider_hailuo.exceptions import HailuoConfigurationError, HailuoProtocolError
+from airflow_provider_hailuo.exceptions import (
+    HailuoAuthenticationError,
+    HailuoConfigurationError,
+    HailuoInsufficientBalanceError,
+    HailuoModerationError,
+    HailuoProtocolError,
+    HailuoRateLimitError,
+    HailuoTransientError,
+    HailuoVendorError,
+    HailuoVendorInvalidRequestError,
+)
 from airflow_provider_hailuo.vendors.base import (
     HttpRequest,
     HttpResponse,
@@ -23,9 +35,54 @@ from airflow_provider_hailuo.vendors.base import (
     map_status_word,
     optional_int,
 )
+from airflow_provider_hailuo.vendors.spec import AuthStyle, Choice, ExtraField, VendorSpec
 
-REGION_BASE_URLS = {"china": "https://api.minimaxi.com", "cn": "https://api.minimaxi.com",
-                    "global": "https://api.minimax.io", "intl": "https://api.minimax.io"}
+REGION_BASE_URLS = {"china": "https://api.minimaxi.com", "global": "https://api.minimax.io"}
+REGION = ExtraField(
+    name="region",
+    label="Region",
+    description="china: api.minimaxi.com (default); global: api.minimax.io. Keys are per region.",
+    choices=(Choice("china", "api.minimaxi.com", aliases=("cn",)),
+             Choice("global", "api.minimax.io", aliases=("intl",))),
+    default="china",
+)
+SPEC = VendorSpec(
+    name="minimax",
+    display_name="MiniMax",
+    conn_type="hailuo_minimax",
+    hook_name="Hailuo (MiniMax)",
+    hook_class_path="airflow_provider_hailuo.hooks.minimax.MiniMaxHook",
+    default_conn_id="hailuo_minimax_default",
+    default_base_url=REGION_BASE_URLS["china"],
+    extra_fields=(REGION,),
+    base_url_field="region",
+    base_urls=REGION_BASE_URLS,
+    auth=AuthStyle.BEARER,
+    doc_url="https://platform.minimaxi.com/docs",
+)
+#: Answer headers holding MiniMax's request id (quoted in every error as its Trace-Id).
+TRACE_HEADERS = ("Trace-Id", "X-Trace-Id", "Minimax-Request-Id", "X-Request-Id")
+
+#: base_resp.status_code -> (meaning, error class). From API_NOTES.md and seed 002.
+BASE_RESP_CODES: dict[int, tuple[str, type[HailuoVendorError]]] = {
+    1000: ("unknown error", HailuoTransientError),
+    1001: ("timeout", HailuoTransientError),
+    1002: ("rate limited (requests per minute)", HailuoRateLimitError),
+    1004: ("authentication failed (check the key; a China key does not work on the global host)",
+           HailuoAuthenticationError),
+    1008: ("insufficient balance", HailuoInsufficientBalanceError),
+    1024: ("internal error", HailuoTransientError),
+    1026: ("input (prompt or image) flagged as sensitive", HailuoModerationError),
+    1027: ("generated video flagged as sensitive", HailuoModerationError),
+    1033: ("system error", HailuoTransientError),
+    1039: ("token limit", HailuoRateLimitError),
+    1041: ("connection limit", HailuoRateLimitError),
+    1042: ("invisible characters in input", HailuoVendorInvalidRequestError),
+    2013: ("invalid parameters", HailuoVendorInvalidRequestError),
+    2045: ("rate growth limit", HailuoRateLimitError),
+    2049: ("invalid API key", HailuoAuthenticationError),
+    2056: ("usage limit reached", HailuoInsufficientBalanceError),
+}
 
 
 def flat_payload(request: VideoRequest) -> dict[str, Any]:
@@ -46,23 +103,45 @@ def flat_payload(request: VideoRequest) -> dict[str, Any]:
 
 
 class MiniMaxDialect(VendorDialect):
-    name: ClassVar[str] = "minimax"
-    display_name: ClassVar[str] = "MiniMax"
-    default_base_url: ClassVar[str] = "https://api.minimaxi.com"
+    spec: ClassVar[VendorSpec] = SPEC
+    trace_headers: ClassVar[tuple[str, ...]] = TRACE_HEADERS
 
-    def base_url(self, extra: Mapping[str, Any]) -> str:
-        region = extra.get("region")
-        if region in (None, ""):
-            return self.default_base_url
-        key = str(region).strip().lower()
-        if key not in REGION_BASE_URLS:
-            raise HailuoConfigurationError(
-                f"connection extra region {region!r} is not known; allowed: 'china' (api.minimaxi.com) "
-                "or 'global' (api.minimax.io).",
-                parameter="region",
-                value=region,
-            )
-        return REGION_BASE_URLS[key]
+    # -- the base_resp protocol ------------------------------------------------------------------
+    def check_base_resp(self, data: Mapping[str, Any], response: HttpResponse, endpoint: str,
+                        task_id: str | None = None) -> None:
+        """MiniMax (and DMXAPI) answer errors with HTTP 200 and a non-zero base_resp.status_code."""
+        base_resp = data.get("base_resp")
+        if base_resp is None:
+            return
+        if not isinstance(base_resp, Mapping):
+            raise self.error(HailuoProtocolError, f"{endpoint} answer has a malformed base_resp", response,
+                             task_id=task_id)
+        raw_code = base_resp.get("status_code", 0)
+        try:
+            code = int(raw_code)
+        except (TypeError, ValueError):
+            raise self.error(HailuoProtocolError, f"{endpoint} answer has base_resp.status_code {raw_code!r}",
+                             response, task_id=task_id) from None
+        if code == 0:
+            return
+        meaning, cls = BASE_RESP_CODES.get(code, ("unknown vendor error code", HailuoVendorError))
+        message = str(base_resp.get("status_msg") or "").strip() or meaning
+        raise self.error(cls, f"{endpoint} failed: {message}", response, code=code, meaning=meaning,
+                         task_id=task_id)
+
+    def error_detail(self, data: Any) -> str | None:
+        base_resp = data.get("base_resp") if isinstance(data, Mapping) else None
+        if super().error_detail(data) is None and isinstance(base_resp, Mapping) and base_resp.get("status_msg"):
+            return str(base_resp["status_msg"])
+        return super().error_detail(data)
+
+    def error_code(self, data: Any) -> int | str | None:
+        code = super().error_code(data)
+        base_resp = data.get("base_resp") if isinstance(data, Mapping) else None
+        if code is None and isinstance(base_resp, Mapping) and base_resp.get("status_code"):
+            raw = base_resp["status_code"]
+            return raw if isinstance(raw, (int, str)) else str(raw)
+        return code
 
     # -- submit ------------------------------------------------------------------------------
     def build_submit(self, request: VideoRequest) -> HttpRequest:

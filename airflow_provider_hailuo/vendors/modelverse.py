@@ -2,8 +2,8 @@
 
 The body nests inputs under ``input`` and options under ``parameters``; the key goes raw in
 ``Authorization``; statuses are ``Pending``, ``Running``, ``Success``, ``Failure``; the finished
-video is given directly as ``output.urls`` (there is no file id). Errors are HTTP errors, not
-``base_resp`` (a ``base_resp`` is still honoured if one appears). The documents show no
+video is given directly as ``output.urls`` (there is no file id). Errors are HTTP errors with an
+OpenAI-style ``error`` object (MiniMax's ``base_resp`` protocol is not used). The documents show no
 ``subject_reference``, so subject-reference requests are refused before sending.
 """
 
@@ -29,12 +29,23 @@ from airflow_provider_hailuo.vendors.base import (
     map_status_word,
     optional_int,
 )
+from airflow_provider_hailuo.vendors.spec import AuthStyle, VendorSpec
+
+SPEC = VendorSpec(
+    name="modelverse",
+    display_name="Modelverse",
+    conn_type="hailuo_modelverse",
+    hook_name="Hailuo (Modelverse)",
+    hook_class_path="airflow_provider_hailuo.hooks.modelverse.ModelverseHook",
+    default_conn_id="hailuo_modelverse_default",
+    default_base_url="https://api.modelverse.cn",
+    auth=AuthStyle.RAW,
+)
 
 
 class ModelverseDialect(VendorDialect):
-    name: ClassVar[str] = "modelverse"
-    display_name: ClassVar[str] = "Modelverse"
-    default_base_url: ClassVar[str] = "https://api.modelverse.cn"
+    spec: ClassVar[VendorSpec] = SPEC
+    trace_headers: ClassVar[tuple[str, ...]] = ("Trace-Id", "X-Trace-Id", "X-Request-Id")
     supported_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.TEXT, Mode.IMAGE, Mode.FIRST_LAST_FRAME})
     video_by_file_id: ClassVar[bool] = False  # output.urls of the status answer instead
 
@@ -42,9 +53,6 @@ class ModelverseDialect(VendorDialect):
     supported_models: ClassVar[frozenset[str]] = frozenset(
         {"MiniMax-Hailuo-2.3", "MiniMax-Hailuo-2.3-Fast", "MiniMax-Hailuo-02"}
     )
-
-    def auth_headers(self, api_key: str, extra: Mapping[str, Any]) -> dict[str, str]:
-        return {"Authorization": api_key}
 
     def check_supported(self, request: VideoRequest) -> None:
         super().check_supported(request)
@@ -94,7 +102,6 @@ class ModelverseDialect(VendorDialect):
 
     def parse_submit(self, response: HttpResponse) -> str:
         data = self.decode_json(response, "submit")
-        self.check_base_resp(data, response, "submit")
         output = data.get("output")
         task_id = output.get("task_id") if isinstance(output, Mapping) else data.get("task_id")
         return as_str_id(task_id, self.name, "output.task_id", self.trace_id(response, data))
@@ -104,7 +111,6 @@ class ModelverseDialect(VendorDialect):
 
     def parse_status(self, response: HttpResponse, task_id: str) -> TaskStatus:
         data = self.decode_json(response, "status", task_id)
-        self.check_base_resp(data, response, "status", task_id)
         output = data.get("output")
         if not isinstance(output, Mapping):
             raise self.error(HailuoProtocolError, "status answer has no 'output' object", response,

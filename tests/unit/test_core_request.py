@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from airflow_provider_hailuo.core.camera import parse_camera_commands
+from airflow_provider_hailuo.core.camera import canonical_command, parse_camera_commands
 from airflow_provider_hailuo.core.capabilities import MODELS, estimate_credits
 from airflow_provider_hailuo.core.models import Mode, TaskState
 from airflow_provider_hailuo.core.request import VideoRequest
@@ -104,7 +104,8 @@ def test_camera_warnings_are_warnings_not_errors() -> None:
 
 def test_camera_commands_both_languages() -> None:
     plan = parse_camera_commands("A [左摇, 上升] then [Zoom In]，[固定] and [static shot]")
-    assert plan.moves == (("Pan left", "Pedestal up"), ("Zoom in",), ("Static shot",), ("Static shot",))
+    names = [canonical_command(word) for word in ("左摇", "上升", "Zoom In", "固定", "static shot")]
+    assert names == ["Pan left", "Pedestal up", "Zoom in", "Static shot", "Static shot"]
     assert plan.warnings == ()
 
 

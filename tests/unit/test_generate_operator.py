@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import time
 from datetime import timedelta
 from typing import Any
@@ -22,7 +23,6 @@ from airflow_provider_hailuo.exceptions import (
     HailuoTransientError,
     HailuoVendorInvalidRequestError,
 )
-from airflow_provider_hailuo.operators._common import StatusPoller, event_for_error
 from airflow_provider_hailuo.operators.generate import (
     TASK_STATE_KEY,
     HailuoGenerateVideoOperator,
@@ -31,6 +31,8 @@ from airflow_provider_hailuo.operators.generate import (
 from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
 from airflow_provider_hailuo.vendors.minimax import MiniMaxDialect
 from airflow_provider_hailuo.vendors.modelverse import ModelverseDialect
+from airflow_provider_hailuo.waiting.decisions import WaitDecisions
+from airflow_provider_hailuo.waiting.events import event_for_error
 
 SECRET = "sk-test-HAILUO-SECRET-7f3a9c"
 
@@ -246,7 +248,12 @@ def test_defers_to_the_trigger_after_submit_and_one_check(hook: Any, mocker: Any
     hook.get_status.assert_called_once_with("vt-1")  # checked once before deferring
     # persisted before waiting
     assert store.writes == [(TASK_STATE_KEY, {"video_task_id": "vt-1", "vendor": "minimax",
-                                              "request_sha256": operator._fingerprint})]
+                                              "request_sha256": operator._fingerprint,
+                                              "facts": {"model": "MiniMax-Hailuo-2.3", "duration": 6,
+                                                        "resolution": "768P", "mode": "text",
+                                                        "expected_size": [1366, 768],
+                                                        "prompt": "A cat on a boat",
+                                                            "estimated_cost": {"amount": 1.0, "unit": "credits"}}})]
     log = logged(operator)
     assert "vt-1" in log
     assert "estimated cost: 1 credits" in log
@@ -445,14 +452,14 @@ def test_durable_false_always_submits(hook: Any, mocker: Any) -> None:
 # -- execute_complete: every event kind ----------------------------------------------------------
 
 def _event(**kwargs: Any) -> dict[str, Any]:
-    poller = StatusPoller(video_task_id="vt-9", vendor="minimax", deadline=time.time() + 60, poll_interval=1)
+    poller = WaitDecisions(video_task_id="vt-9", vendor="minimax", deadline=time.time() + 60, poll_interval=1)
     if "state" in kwargs:
         event = poller.on_status(status(kwargs["state"], task_id="vt-9"))
         assert event is not None
-        return event
+        return event.to_dict()
     if "error" in kwargs:
-        return event_for_error(kwargs["error"], "vt-9", "minimax")
-    return poller.timeout_event()
+        return event_for_error(kwargs["error"], "vt-9", "minimax").to_dict()
+    return poller.timeout_event().to_dict()
 
 
 def test_execute_complete_success_returns_the_result_dict(hook: Any, mocker: Any) -> None:
@@ -592,11 +599,19 @@ def test_sizes_missing_from_the_vendor_follow_the_resolution(hook: Any, mocker: 
 
 
 def test_sizes_missing_from_the_vendor_follow_the_first_frame_after_deferral(hook: Any, mocker: Any) -> None:
-    operator = make_operator(hook, mocker, first_frame_image=png_data_url(720, 1280), prompt=None)
-    poller = StatusPoller(video_task_id="vt-9", vendor="modelverse", deadline=time.time() + 60, poll_interval=1)
+    frame = png_data_url(720, 1280)
+    with pytest.raises(TaskDeferred) as deferred:
+        make_operator(hook, mocker, first_frame_image=frame, prompt=None).execute(ctx(FakeStore()))
+    facts = deferred.value.kwargs["facts"]
+    assert "data:" not in json.dumps(facts)  # JSON facts, never the image
+    # After the trigger fires, a new operator instance resumes: it must not read the image again.
+    operator = make_operator(hook, mocker, first_frame_image=frame, prompt=None)
+    mocker.patch.object(HailuoGenerateVideoOperator, "build_request", side_effect=AssertionError("re-read"))
+    poller = WaitDecisions(video_task_id="vt-9", vendor="modelverse", deadline=time.time() + 60, poll_interval=1)
     event = poller.on_status(status(TaskState.SUCCEEDED, task_id="vt-9", vendor="modelverse",
                                     video_url="https://cdn.example.com/v.mp4"))
-    result = operator.execute_complete(ctx(), event)
+    assert event is not None
+    result = operator.execute_complete(ctx(), event.to_dict(), **deferred.value.kwargs)
     assert (result["video_width"], result["video_height"]) == (768, 1366)
     assert result["prompt"] is None
 

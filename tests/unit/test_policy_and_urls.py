@@ -6,6 +6,7 @@ import pytest
 
 from airflow_provider_hailuo.exceptions import (
     HailuoAuthenticationError,
+    HailuoConnectError,
     HailuoProtocolError,
     HailuoRateLimitError,
     HailuoTransientError,
@@ -40,8 +41,7 @@ def test_submit_is_not_repeated_after_an_ambiguous_failure() -> None:
     assert POLICY.should_retry(reset, idempotent=True, attempt=1, elapsed=0)
     garbled = HailuoProtocolError("bad json", vendor="minimax", http_status=200, retryable=True)
     assert not POLICY.should_retry(garbled, idempotent=False, attempt=1, elapsed=0)
-    refused = HailuoTransientError("could not connect", vendor="minimax")
-    refused.not_sent = True  # type: ignore[attr-defined]
+    refused = HailuoConnectError("could not connect", vendor="minimax")
     assert POLICY.should_retry(refused, idempotent=False, attempt=1, elapsed=0)
     for status in (500, 502, 504):  # a gateway may say this after the vendor accepted the task
         gateway = HailuoTransientError(str(status), vendor="minimax", http_status=status)

@@ -7,8 +7,8 @@ import pytest
 from airflow_provider_hailuo.exceptions import HailuoError, HailuoInvalidRequestError
 from airflow_provider_hailuo.transfers.paths import (
     MAX_NAME_BYTES,
+    PARTIAL_MARKER,
     Destination,
-    is_staging_name,
     parse_destination,
     staging_name,
 )
@@ -129,3 +129,8 @@ def test_staging_name_stays_within_name_limit() -> None:
     name = staging_name(long_name, "0123456789abcdef")
     assert len(name.encode()) <= MAX_NAME_BYTES
     assert is_staging_name(name)
+
+
+def is_staging_name(name: str) -> bool:
+    """What staging_name() promises: hidden, and marked as partial."""
+    return name.startswith(".") and PARTIAL_MARKER in name

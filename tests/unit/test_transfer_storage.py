@@ -11,7 +11,7 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from airflow_provider_hailuo.exceptions import HailuoStorageError
 from airflow_provider_hailuo.transfers import storage
-from airflow_provider_hailuo.transfers.paths import Destination, is_staging_name, parse_destination
+from airflow_provider_hailuo.transfers.paths import PARTIAL_MARKER, Destination, parse_destination
 from airflow_provider_hailuo.transfers.storage import (
     FsspecStagedWrite,
     LocalStagedWrite,
@@ -206,3 +206,8 @@ def test_content_type_reaches_s3_open() -> None:
     staged.open()
     assert opened["ContentType"] == "video/mp4" and opened["block_size"] == 6 * 2**20 and opened["mode"] == "wb"
     assert is_staging_name(Path(opened["path"]).name)
+
+
+def is_staging_name(name: str) -> bool:
+    """What staging_name() promises: hidden, and marked as partial."""
+    return name.startswith(".") and PARTIAL_MARKER in name

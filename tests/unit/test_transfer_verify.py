@@ -51,10 +51,6 @@ def test_parse_content_range(header: str | None, expected: ContentRange | None) 
     assert parse_content_range(header) == expected
 
 
-def test_content_range_length() -> None:
-    assert ContentRange(100, 199, 1000).length == 100
-
-
 @pytest.mark.parametrize(("header", "expected"), [("10", 10), (" 0 ", 0), ("-1", None), ("x", None), (None, None)])
 def test_parse_content_length(header: str | None, expected: int | None) -> None:
     assert parse_content_length(header) == expected

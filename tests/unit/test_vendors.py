@@ -20,8 +20,10 @@ from airflow_provider_hailuo.exceptions import (
     HailuoVendorError,
     HailuoVendorInvalidRequestError,
 )
-from airflow_provider_hailuo.vendors import DMXAPIDialect, HttpResponse, MiniMaxDialect, ModelverseDialect
-from airflow_provider_hailuo.vendors.base import STATUS_WORDS
+from airflow_provider_hailuo.vendors.base import STATUS_WORDS, HttpResponse
+from airflow_provider_hailuo.vendors.dmxapi import DMXAPIDialect
+from airflow_provider_hailuo.vendors.minimax import MiniMaxDialect
+from airflow_provider_hailuo.vendors.modelverse import ModelverseDialect
 
 IMG = "https://example.com/frame.jpg"
 IMG2 = "https://example.com/last.jpg"

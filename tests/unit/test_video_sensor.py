@@ -12,9 +12,9 @@ from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_provider_hailuo.core.models import TaskState, TaskStatus
 from airflow_provider_hailuo.exceptions import HailuoModerationError, HailuoTaskFailedError, HailuoTimeoutError
-from airflow_provider_hailuo.operators._common import StatusPoller
 from airflow_provider_hailuo.sensors.video import HailuoVideoSensor
 from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
+from airflow_provider_hailuo.waiting.decisions import WaitDecisions
 
 
 def status(state: TaskState, task_id: str = "vt-7") -> TaskStatus:
@@ -124,9 +124,10 @@ def test_poke_mode_waits_in_the_worker(hook: Any) -> None:
 
 def test_execute_complete_success_and_timeout(hook: Any) -> None:
     sensor = make_sensor(hook)
-    poller = StatusPoller(video_task_id="vt-7", vendor="modelverse", deadline=time.time() + 60, poll_interval=1)
+    poller = WaitDecisions(video_task_id="vt-7", vendor="modelverse", deadline=time.time() + 60, poll_interval=1)
     done = poller.on_status(status(TaskState.SUCCEEDED))
-    assert sensor.execute_complete({}, done)["video_task_id"] == "vt-7"  # type: ignore[arg-type]
+    assert done is not None
+    assert sensor.execute_complete({}, done.to_dict())["video_task_id"] == "vt-7"  # type: ignore[arg-type]
     with pytest.raises(HailuoTimeoutError, match="vt-7"):
-        sensor.execute_complete({}, StatusPoller(video_task_id="vt-7", vendor="modelverse", deadline=0,  # type: ignore[arg-type]
-                                                 poll_interval=1).timeout_event())
+        sensor.execute_complete({}, WaitDecisions(video_task_id="vt-7", vendor="modelverse", deadline=0,  # type: ignore[arg-type]
+                                                  poll_interval=1).timeout_event().to_dict())

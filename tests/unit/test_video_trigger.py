@@ -17,13 +17,9 @@ from airflow_provider_hailuo.exceptions import (
     HailuoRateLimitError,
     HailuoTransientError,
 )
-from airflow_provider_hailuo.operators._common import (
-    BACKOFF_GROWTH,
-    StatusPoller,
-    error_from_event,
-    next_poll_delay,
-)
 from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
+from airflow_provider_hailuo.waiting.decisions import BACKOFF_GROWTH, WaitDecisions, next_poll_delay
+from airflow_provider_hailuo.waiting.events import event_from_dict
 
 SECRET = "sk-test-HAILUO-SECRET-7f3a9c"
 
@@ -247,7 +243,7 @@ async def test_events_turn_back_into_the_same_errors(fake_hook: Any) -> None:
                                      meaning="generated video flagged as sensitive", task_id="vt-1", trace_id="t-9")
     fake_hook([original])
     (event,) = await events_of(make_trigger())
-    rebuilt = error_from_event(event)
+    rebuilt = event_from_dict(event).raise_error()
     assert type(rebuilt) is HailuoModerationError
     assert str(rebuilt) == str(original)
     assert (rebuilt.vendor, rebuilt.code, rebuilt.trace_id, rebuilt.task_id) == ("minimax", 1027, "t-9", "vt-1")
@@ -267,7 +263,7 @@ def test_poll_delay_grows_to_twice_the_interval_and_stops_at_the_deadline() -> N
 
 def test_status_changes_are_logged_once(mocker: Any) -> None:
     log = mocker.MagicMock()
-    poller = StatusPoller(video_task_id="vt-1", vendor="minimax", deadline=time.time() + 60, poll_interval=1,
+    poller = WaitDecisions(video_task_id="vt-1", vendor="minimax", deadline=time.time() + 60, poll_interval=1,
                           log=log)
     for state in (TaskState.QUEUED, TaskState.QUEUED, TaskState.RUNNING, TaskState.RUNNING, TaskState.RUNNING):
         assert poller.on_status(status(state)) is None
@@ -276,7 +272,7 @@ def test_status_changes_are_logged_once(mocker: Any) -> None:
 
 
 def test_jitter_never_stretches_a_gap_past_the_cap() -> None:
-    from airflow_provider_hailuo.operators._common import next_poll_delay
+    from airflow_provider_hailuo.waiting.decisions import next_poll_delay
 
     # 50 polls in, the gap sits at the cap (2 x 10 s); +10 % jitter must not push detection past it.
     assert next_poll_delay(10, 50, 1000, jitter=0.1) == 18
