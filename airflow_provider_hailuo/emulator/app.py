@@ -27,6 +27,7 @@ from aiohttp import web
 from .catalog import InvalidParams, flatten_modelverse, validate_submit
 from .config import ConfigError
 from .media import VideoCache, VideoRenderError, synthetic_video_chunks
+from .render import RenderSpec, render_spec_for
 from .signing import BACKUP_PREFIX, FILENAME, PRIMARY_PREFIX, UrlSigner, oss_error_xml
 from .state import VENDORS, EmulatorState, Fault, Task, make_fault
 
@@ -208,7 +209,7 @@ class EmulatorApp:
         self.cache = cache
         self.signer = UrlSigner()
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hailuo-emulator-render")
-        self._renders: dict[tuple[int, int, int], asyncio.Future[Path]] = {}
+        self._renders: dict[RenderSpec, asyncio.Future[Path]] = {}
 
     # ----------------------------------------------------------------------------------------
     # application
@@ -669,17 +670,17 @@ class EmulatorApp:
     # videos and the CDN
     # ----------------------------------------------------------------------------------------
     def _prerender(self, task: Task) -> None:
-        key = (task.request.width, task.request.height, task.request.duration)
-        if key in self._renders or self.cache.cached(*key) is not None:
+        key = render_spec_for(task)
+        if key in self._renders or self.cache.cached(key) is not None:
             return
         future = self._render(key)
         future.add_done_callback(lambda f: f.exception() if not f.cancelled() else None)
 
-    def _render(self, key: tuple[int, int, int]) -> asyncio.Future[Path]:
+    def _render(self, key: RenderSpec) -> asyncio.Future[Path]:
         future = self._renders.get(key)
         if future is None:
             loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(self.executor, self.cache.get, *key)
+            future = loop.run_in_executor(self.executor, self.cache.get, key)
             self._renders[key] = future
             future.add_done_callback(lambda _f: self._renders.pop(key, None))
         return future
@@ -692,12 +693,12 @@ class EmulatorApp:
                 return synthetic_video_chunks(size, CHUNK_SIZE, start=start, end=end)
 
             return VideoSource(size, chunks, f'"synthetic-{size}"')
-        key = (task.request.width, task.request.height, task.request.duration)
-        path = self.cache.cached(*key)
+        key = render_spec_for(task)
+        path = self.cache.cached(key)
         if path is None:
             path = await asyncio.shield(self._render(key))
         stat = path.stat()
-        return VideoSource(stat.st_size, _file_chunks(path), f'"{key[0]}x{key[1]}-{key[2]}s-{stat.st_size}"')
+        return VideoSource(stat.st_size, _file_chunks(path), f'"{key.digest[:24]}-{stat.st_size}"')
 
     def _oss_error(self, request: web.Request, code: str, status: int, expires: str | None = None) -> web.Response:
         request_id = secrets.token_hex(12).upper()
