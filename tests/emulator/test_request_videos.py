@@ -11,8 +11,7 @@ import pytest
 import requests
 from PIL import Image, ImageDraw
 
-from airflow_provider_hailuo.emulator import EmulatorServer
-from airflow_provider_hailuo.emulator import fonts
+from airflow_provider_hailuo.emulator import EmulatorServer, fonts
 from airflow_provider_hailuo.emulator.render import RenderSpec, camera_moves, render_frames
 
 from .helpers import TIMEOUT, generate
