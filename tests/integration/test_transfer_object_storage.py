@@ -79,8 +79,9 @@ def served_sha256(emulator: Any, task_id: str) -> list[str]:
 
 def check_result(result: dict[str, Any], video: dict[str, Any], uri: str, data: bytes) -> None:
     sha = hashlib.sha256(data).hexdigest()
+    # a synthetic video has no frame to decode: no poster (poster="auto" logs why), no audio
     assert result == {"uri": uri, "size": len(data), "sha256": sha, "content_type": "video/mp4",
-                      "video_task_id": video["video_task_id"]}
+                      "video_task_id": video["video_task_id"], "poster_uri": None, "has_audio": False}
 
 
 def check_sidecar(sidecar: dict[str, Any], video: dict[str, Any], result: dict[str, Any]) -> None:
@@ -421,7 +422,8 @@ def test_dag_test_templates_dest_and_pushes_xcom(airflow_db: Path, emulator: Any
         events = session.scalars(select(AssetEvent).where(AssetEvent.source_run_id == dag_run.run_id)).all()
         event_uris = [(event.asset.uri, [alias.name for alias in event.source_aliases]) for event in events]
     assert values == [{"uri": f"file://{dest}", "size": SIZE, "sha256": synthetic_video_sha256(SIZE),
-                       "content_type": "video/mp4", "video_task_id": values[0]["video_task_id"]}]
+                       "content_type": "video/mp4", "video_task_id": values[0]["video_task_id"],
+                       "poster_uri": None, "has_audio": False}]
     assert event_uris == [(f"file://{dest}", [HAILUO_VIDEOS_ALIAS])]
 
 
