@@ -85,4 +85,6 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "connection-types": connection_types,
+        # the transfer's "Stored video" button; the vendors have no page per task to link the generate task to
+        "extra-links": ["airflow_provider_hailuo.transfers.links.StoredVideoLink"],
     }

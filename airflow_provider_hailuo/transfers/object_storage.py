@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import AssetAlias, BaseOperator
 
 from airflow_provider_hailuo.exceptions import HailuoInvalidRequestError, HailuoStorageError
+from airflow_provider_hailuo.transfers.links import StoredVideoLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
@@ -63,6 +64,8 @@ class HailuoToObjectStorageOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("dest", "video", "video_task_id", "file_id", "hailuo_conn_id", "dest_conn_id")
     ui_color = "#f0e4ff"
+    #: "Stored video": the object in the S3 / GCS console (none for file://), see ``links.py``.
+    operator_extra_links = (StoredVideoLink(),)
 
     #: Tuning knobs (class attributes, so the constructor keeps the public contract's parameters).
     chunk_size: int = 1024 * 1024
@@ -277,6 +280,7 @@ class HailuoToObjectStorageOperator(BaseOperator):
                               "'airflow-provider-hailuo[poster]')", dest.uri)
             if self.overwrite:
                 remove_stale_poster(dest, fs, self.log)
+        StoredVideoLink.persist(context, self, dest)
         self._emit_asset_event(context, dest, hook.vendor, task_id, result.size, result.sha256)
         self._lineage = (hook.vendor, task_id, dest)
         return {
