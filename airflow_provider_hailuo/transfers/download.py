@@ -29,6 +29,7 @@ from airflow_provider_hailuo.exceptions import (
     HailuoInvalidRequestError,
     HailuoStorageError,
 )
+from airflow_provider_hailuo.transfers.progress import DownloadProgress
 from airflow_provider_hailuo.transfers.verify import (
     StreamDigest,
     check_complete,
@@ -121,6 +122,7 @@ class VideoFetcher:
         self._resumable = False
         self._content_location: DownloadLocation | None = None
         self._masked: set[str] = set()
+        self.progress = DownloadProgress(self.log, f"downloading {self.what}")
 
     # -- locations ---------------------------------------------------------------------------
     def resolve(self) -> DownloadLocation:
@@ -318,6 +320,7 @@ class VideoFetcher:
             self.digest.update(chunk)
             sink.write(chunk)  # storage errors propagate as they are: retrying the download cannot help
             received += len(chunk)
+            self.progress.update(self.digest.count, total)
             if total is not None and self.digest.count > total:
                 self._rewind(sink)
                 raise _SourceFailed(f"{where} sent more bytes than the {total:,} it announced")

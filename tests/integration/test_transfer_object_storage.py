@@ -390,6 +390,19 @@ def test_logs_never_show_a_signed_url_or_the_key(emulator: Any, vendor_conns: di
     assert EMULATOR_API_KEY not in ours + stored
 
 
+def test_a_download_logs_its_progress(emulator: Any, vendor_conns: dict[str, str], synthetic: int, tmp_path: Path,
+                                      caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_hailuo.transfers import progress
+
+    monkeypatch.setattr(progress, "PROGRESS_INTERVAL", 0.0)  # every chunk here: the wiring is what is tested
+    video = finished_video(vendor_conns["modelverse"])
+    with caplog.at_level(logging.INFO):
+        run(f"file://{tmp_path}/v.mp4", vendor_conns["modelverse"], video)
+    ours = capsys.readouterr().out + "\n".join(record.getMessage() for record in caplog.records)
+    assert f"downloading modelverse video_task_id {video['video_task_id']}: 2.5 MB of 2.5 MB (100 %)" in ours
+
+
 def test_dag_test_templates_dest_and_pushes_xcom(airflow_db: Path, emulator: Any, vendor_conns: dict[str, str],
                                                  synthetic: int, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
