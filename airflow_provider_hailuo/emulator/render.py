@@ -28,7 +28,7 @@ from typing import Any
 from .fonts import load_font, wrap_text
 
 #: Bump when the drawing changes, so cached clips of the old look are not served.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 FPS = 8
 
 # The emulator's own reading of the camera vocabulary (it shares nothing with the provider's).
@@ -165,13 +165,13 @@ def _overlays(spec: RenderSpec) -> tuple[Any, Any]:
     from PIL import Image, ImageDraw
 
     width, height = spec.width, spec.height
-    small = load_font(max(12, height // 30))
+    small = load_font(max(12, height // 26))
     facts = f"{spec.vendor} · {spec.model} · {spec.resolution} · {spec.duration} s · task {spec.task_id}"
     bar = Image.new("RGB", (width, small.size * 2), (16, 16, 24))
     ImageDraw.Draw(bar).text((small.size // 2, small.size // 2), facts, font=small, fill=(255, 230, 120))
-    big = load_font(max(14, height // 22))
+    big = load_font(max(14, height // 17))
     margin = big.size
-    lines = wrap_text(spec.prompt or "(no prompt)", big, width - 2 * margin, max_lines=5)
+    lines = wrap_text(spec.prompt or "(no prompt)", big, width - 2 * margin, max_lines=4)
     moves = camera_moves(spec.prompt)
     if moves:
         lines.append("camera: " + ", ".join(moves))

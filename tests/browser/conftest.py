@@ -31,8 +31,10 @@ def _require_browser() -> Any:
     return pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def playwright_driver() -> Iterator[Any]:
+    """Function scope, requested last: Playwright's sync API keeps an event loop running in this
+    thread, so anything that calls ``asyncio.run`` (``dag.test()``) must run before it starts."""
     sync_api = _require_browser()
     with sync_api.sync_playwright() as driver:
         yield driver
