@@ -200,6 +200,8 @@ def hailuo_daily_content() -> None:
                 "prompt": item["prompt"],
                 "model": video["model"],
                 "vendor": video["vendor"],
+                "api": video.get("api"),
+                "mode": video.get("mode"),
                 "video_task_id": video["video_task_id"],
                 "uri": saved["uri"],
                 "size": saved["size"],
@@ -211,6 +213,7 @@ def hailuo_daily_content() -> None:
                 "resolution": video.get("resolution"),
                 "poster_uri": saved.get("poster_uri"),
                 "has_audio": saved.get("has_audio"),
+                "ratio": video.get("ratio"),
                 "estimated_cost": video.get("estimated_cost"),
             })
         day = run_day(context)

@@ -1,6 +1,6 @@
 """Input images: where they come from, whether the vendor will take them, how they are sent.
 
-An image is given as an http(s) URL (sent as is: the vendor fetches it), a ``data:`` URL, a local
+An image is given as an https URL (sent as is: the vendor fetches it; plain http is refused), a ``data:`` URL, a local
 path / ``file://`` URI, or an object-storage URI (``s3://b/k.png``). Everything we can read is
 checked like the vendor checks it (format by content, < 20 MB, short side > 300 px, aspect between
 2:5 and 5:2) and sent as a ``data:`` URL, so a bad image fails here and not after a paid round trip.
@@ -127,7 +127,7 @@ def _read_local(value: str, parameter: str) -> bytes:
     path = os.path.expanduser(path)
     if not os.path.isfile(path):
         raise HailuoInvalidRequestError(
-            f"{parameter}: {value!r} is not an http(s) URL, a data: URL or an object-storage URI, and no "
+            f"{parameter}: {value!r} is not an https URL, a data: URL or an object-storage URI, and no "
             "local file exists at that path. Give an https URL, a data:image/...;base64, URL, a path to a "
             "readable JPG/PNG/WebP file, or a URI such as s3://bucket/key.png.",
             parameter=parameter,
@@ -191,9 +191,22 @@ def resolve_image(value: object, parameter: str, read_object: ReadObject | None 
     value = value.strip()
     kind = image_source_kind(value)
     if kind == "url":
-        if not urlparse(value).netloc:
+        parsed = urlparse(value)
+        if not parsed.netloc:
             raise HailuoInvalidRequestError(
                 f"{parameter}: {value!r} is not a complete URL (no host).", parameter=parameter, value=value
+            )
+        if parsed.scheme.lower() != "https":
+            # Refused rather than fetched: the vendor would fetch it in clear (anyone on the path can swap
+            # the image), and fetching it ourselves would follow user input to any host, loopback and
+            # private addresses included. Whoever has the file can pass it in one of the readable forms.
+            raise HailuoInvalidRequestError(
+                f"{parameter}: {value!r} is a plain http:// URL; image URLs must be https:// (the vendor "
+                "fetches them, and over plain http anyone on the way can read or replace the image). Give "
+                "an https URL, or download the image and pass a local path, a data:image/...;base64, URL "
+                "or an object-storage URI such as s3://bucket/key.png.",
+                parameter=parameter,
+                value=value,
             )
         return value
     if kind == "data":

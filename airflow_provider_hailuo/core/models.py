@@ -102,6 +102,16 @@ class VideoResult:
     duration: int | None = None
     resolution: str | None = None
     prompt: str | None = None
+    #: Which vendor API served it: "v1" (the Hailuo models) or "v2" (MiniMax-H3).
+    api: str = "v1"
+    #: ``Mode`` value (text, image, first_last_frame, subject_reference, reference); None when unknown
+    #: (a sensor waiting for a task submitted elsewhere does not know the request).
+    mode: str | None = None
+    ratio: str | None = None
+    #: What the vendor reports as billed, e.g. ``{"output_seconds": 6}``; None when it reports nothing.
+    usage: dict[str, Any] | None = None
+    #: ``{"amount": float, "unit": "credits"|"USD"|"CNY"}``, or None where no price is known.
+    estimated_cost: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,6 +125,8 @@ class VideoResult:
         duration: int | None = None,
         resolution: str | None = None,
         prompt: str | None = None,
+        mode: Mode | str | None = None,
+        estimated_cost: dict[str, Any] | None = None,
     ) -> VideoResult:
         return cls(
             vendor=status.vendor,
@@ -128,4 +140,6 @@ class VideoResult:
             duration=status.duration if status.duration is not None else duration,
             resolution=resolution,
             prompt=prompt,
+            mode=mode.value if isinstance(mode, Mode) else mode,
+            estimated_cost=estimated_cost,
         )

@@ -208,6 +208,11 @@ class HailuoHook(BaseHook):
             request, lambda response: self.dialect.parse_file_lookup(response, task_id, file_id)
         )
 
+    def estimated_cost(self, model: str | None, resolution: str | None,
+                       duration: int | None) -> dict[str, Any] | None:
+        """What one clip costs at this vendor's published prices (``{"amount", "unit"}``), or None."""
+        return self.dialect.estimated_cost(model, resolution, duration)
+
     def get_content_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation | None:
         """Where the vendor API itself serves the bytes (MiniMax files/retrieve_content), if anywhere."""
         return self.dialect.content_location(task_id, file_id)

@@ -75,6 +75,28 @@ def as_seconds(value: object, parameter: str, *, allow_zero: bool = False) -> fl
     return seconds
 
 
+def default_deferrable() -> bool:
+    """``deferrable`` when the DAG does not say: ``[operators] default_deferrable`` if the deployment set
+    it (airflow.cfg, ``AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE``, ``_CMD`` or ``_SECRET``), else True.
+
+    Official providers read ``conf.getboolean("operators", "default_deferrable", fallback=...)``, but
+    Airflow ships that option with a default of False, so the fallback never applies and a stock
+    deployment would turn every wait into a worker slot held for minutes. A value the deployment
+    chose is followed either way; Airflow's own default is not taken for a choice.
+    """
+    import configparser
+    import os
+
+    from airflow.providers.common.compat.sdk import conf
+
+    section, key = "operators", "default_deferrable"
+    variable = f"AIRFLOW__{section.upper()}__{key.upper()}"
+    chosen = any(os.environ.get(variable + suffix) for suffix in ("", "_CMD", "_SECRET")) or (
+        configparser.RawConfigParser.has_option(conf, section, key)  # airflow.cfg only, not the defaults
+    )
+    return conf.getboolean(section, key, fallback=True) if chosen else True
+
+
 def deadline_to_epoch(deadline: object) -> float:
     """An absolute deadline (epoch seconds, ISO 8601 string or aware datetime) as epoch seconds."""
     if isinstance(deadline, (int, float)) and not isinstance(deadline, bool):

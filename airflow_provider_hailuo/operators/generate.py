@@ -44,6 +44,7 @@ from airflow_provider_hailuo.operators._common import (
     DEFAULT_TIMEOUT,
     StatusPoller,
     as_seconds,
+    default_deferrable,
     object_storage_reader,
     random_jitter,
     status_from_event,
@@ -110,12 +111,18 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
     :param prompt_optimizer: let the vendor rewrite the prompt (vendor default when unset).
     :param fast_pretreatment: shorter prompt optimisation (Hailuo-02 / 2.3 only).
     :param aigc_watermark: ask for the AI-generated watermark.
-    :param deferrable: wait in the triggerer (default) instead of holding a worker slot.
-    :param poll_interval: seconds between status queries (default 15; grows up to twice that).
+    :param deferrable: wait in the triggerer instead of holding a worker slot. Default: Airflow's
+        ``[operators] default_deferrable``, or True when that is not set.
+    :param poll_interval: seconds between status queries (default 15; grows up to twice that). The
+        *first* query comes ``initial_delay`` after submitting, not ``poll_interval``.
+    :param initial_delay: seconds from the submit to the first status query. Unset: 30 s when
+        deferred (a trigger that fires within seconds of the deferral can get the resumed task failed
+        in Airflow 3.3.2, apache/airflow#72716; no clip is ready that soon anyway), ``poll_interval``
+        with ``deferrable=False`` (no such race in the worker). The deferring task logs the time of
+        the first query.
     :param timeout: how long to wait for the vendor task, seconds or timedelta (default 30 min).
         Reaching it raises ``HailuoTimeoutError``; the vendor task keeps running and a retry of this
         task reconnects to it.
-    :param initial_delay: seconds before the first status query after submitting (default 30).
     :param max_transient_errors: failed polls in a row tolerated while waiting (default 5).
     :param image_conn_id: connection for reading object-storage image URIs (``s3://...``).
     :param durable: keep the vendor task id in ``task_state_store`` so retries reconnect instead of
@@ -128,8 +135,11 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
 
     Returns (XCom) the video result dict: ``vendor``, ``model``, ``video_task_id``, ``status``,
     ``file_id``, ``video_url``, ``video_width``, ``video_height``, ``duration``, ``resolution``,
-    ``prompt``. When a vendor does not report the pixel size (Modelverse), it is the size the
-    requested resolution (and first frame) gives.
+    ``prompt``, ``api`` (``v1``), ``mode`` (``text``, ``image``, ``first_last_frame``,
+    ``subject_reference``), ``ratio``, ``usage`` and ``estimated_cost`` (``{"amount", "unit"}`` at the
+    vendor's published prices: MiniMax's credits; None for resellers without a price list). When a
+    vendor does not report the pixel size (Modelverse), it is the size the requested resolution
+    (and first frame) gives.
     """
 
     template_fields: Sequence[str] = (
@@ -158,10 +168,10 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         prompt_optimizer: bool | None = None,
         fast_pretreatment: bool | None = None,
         aigc_watermark: bool | None = None,
-        deferrable: bool = True,
+        deferrable: bool | None = None,
         poll_interval: float | timedelta = DEFAULT_POLL_INTERVAL,
         timeout: float | timedelta = DEFAULT_TIMEOUT,
-        initial_delay: float | timedelta = DEFAULT_INITIAL_DELAY,
+        initial_delay: float | timedelta | None = None,
         max_transient_errors: int = DEFAULT_MAX_TRANSIENT_ERRORS,
         image_conn_id: str | None = None,
         durable: bool | None = None,
@@ -182,10 +192,12 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         self.prompt_optimizer = prompt_optimizer
         self.fast_pretreatment = fast_pretreatment
         self.aigc_watermark = aigc_watermark
-        self.deferrable = deferrable
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = as_seconds(poll_interval, "poll_interval")
         self.timeout = as_seconds(timeout, "timeout")
-        self.initial_delay = as_seconds(initial_delay, "initial_delay", allow_zero=True)
+        #: None: DEFAULT_INITIAL_DELAY when deferred, ``poll_interval`` when polling in the worker.
+        self.initial_delay = None if initial_delay is None else as_seconds(initial_delay, "initial_delay",
+                                                                          allow_zero=True)
         self.max_transient_errors = int(max_transient_errors)
         self.image_conn_id = image_conn_id
         self._request: VideoRequest | None = None
@@ -364,11 +376,15 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
             return
         from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
 
-        # A reconnect has just seen the task running; after a fresh submit no clip is ready soon.
-        initial_delay = min(self.initial_delay, self.poll_interval) if prior is not None else self.initial_delay
+        # A reconnect has just seen the task running; after a fresh submit no clip is ready soon, and a
+        # trigger firing within seconds of the deferral meets apache/airflow#72716 (see DEFAULT_INITIAL_DELAY).
+        wanted = DEFAULT_INITIAL_DELAY if self.initial_delay is None else self.initial_delay
+        initial_delay = min(wanted, self.poll_interval) if prior is not None else wanted
         self.log.info(
-            "Deferring: the triggerer polls video task %s until it ends or until %s",
-            video_task_id, datetime.fromtimestamp(poller.deadline, tz=timezone.utc).isoformat(timespec="seconds"),
+            "Deferring: the triggerer polls video task %s, first in about %.3g s (initial_delay), then every "
+            "%.3g s or more, until it ends or until %s",
+            video_task_id, initial_delay, self.poll_interval,
+            datetime.fromtimestamp(poller.deadline, tz=timezone.utc).isoformat(timespec="seconds"),
         )
         # No defer(timeout=...): that would end the task without execute_complete. The trigger gets
         # the absolute deadline and sends a "timeout" event, so the failure names the vendor task.
@@ -390,7 +406,10 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         poller = self._poller(video_task_id)
         event = poller.on_status(prior) if prior is not None else None
         if event is None:
-            first = min(self.initial_delay, self.poll_interval) if prior is not None else self.initial_delay
+            # No deferral race in the worker: unless initial_delay was set, the first query comes after
+            # poll_interval like every later one.
+            wanted = self.poll_interval if self.initial_delay is None else self.initial_delay
+            first = min(wanted, self.poll_interval) if prior is not None else wanted
             self.log.info("Polling video task %s in the worker: first query in %.3g s, then every %.3g s or more",
                           video_task_id, poller.first_delay(first, time.time()), self.poll_interval)
             time.sleep(poller.first_delay(first, time.time()))
@@ -423,8 +442,10 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
     # -- result -------------------------------------------------------------------------------------
     def _result_for(self, status: TaskStatus) -> dict[str, Any]:
         model, duration, resolution = self._expected_output()
-        result = VideoResult.from_status(status, model=model, duration=duration, resolution=resolution,
-                                         prompt=self._rendered_prompt()).to_dict()
+        result = VideoResult.from_status(
+            status, model=model, duration=duration, resolution=resolution, prompt=self._rendered_prompt(),
+            mode=self._mode(), estimated_cost=self.hook.estimated_cost(model, resolution, duration),
+        ).to_dict()
         if result["video_width"] is None or result["video_height"] is None:
             size = self._expected_size(resolution)
             if size is not None:

@@ -16,6 +16,8 @@ from airflow_provider_hailuo.operators._common import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
     StatusPoller,
+    as_seconds,
+    default_deferrable,
     status_from_event,
 )
 
@@ -33,13 +35,18 @@ class HailuoVideoSensor(BaseSensorOperator):
     :param hailuo_conn_id: the connection of the vendor that holds the task.
     :param video_task_id: the vendor's task id (templated), e.g. from another system's output.
     :param model: the model name, only copied into the result dict (None when unset).
-    :param deferrable: wait in the triggerer (default) instead of holding a worker slot. The
-        trigger gets an absolute deadline of now + ``timeout`` and polls every ``poke_interval``.
+    :param deferrable: wait in the triggerer instead of holding a worker slot. Default: Airflow's
+        ``[operators] default_deferrable``, or True when that is not set. The trigger gets an absolute
+        deadline of now + ``timeout`` and polls every ``poke_interval``.
+    :param initial_delay: seconds from deferring to the trigger's first query (deferrable only).
+        Unset: ``poke_interval``. The sensor has just checked once before deferring; keep this above
+        ~15 s if the task may end soon after (a trigger firing within seconds of the deferral can get
+        the resumed task failed in Airflow 3.3.2, apache/airflow#72716).
     :param max_transient_errors: failed polls in a row tolerated while deferred (default 5).
 
-    Sensor timing as usual: ``poke_interval`` (default 15 s here), ``timeout`` (default 30 min
-    here), ``mode``. A failed or moderated task raises its ``HailuoError`` at once; waiting
-    longer would not change it.
+    Sensor timing as usual: ``poke_interval`` (default 15 s here: the gap between queries, growing
+    up to twice that when deferred), ``timeout`` (default 30 min here), ``mode``. A failed or
+    moderated task raises its ``HailuoError`` at once; waiting longer would not change it.
     """
 
     template_fields: Sequence[str] = ("hailuo_conn_id", "video_task_id")
@@ -51,7 +58,8 @@ class HailuoVideoSensor(BaseSensorOperator):
         video_task_id: str,
         hailuo_conn_id: str = DEFAULT_CONN_ID,
         model: str | None = None,
-        deferrable: bool = True,
+        deferrable: bool | None = None,
+        initial_delay: float | None = None,
         max_transient_errors: int = DEFAULT_MAX_TRANSIENT_ERRORS,
         **kwargs: Any,
     ) -> None:
@@ -61,7 +69,9 @@ class HailuoVideoSensor(BaseSensorOperator):
         self.hailuo_conn_id = hailuo_conn_id
         self.video_task_id = video_task_id
         self.model = model
-        self.deferrable = deferrable
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.initial_delay = None if initial_delay is None else as_seconds(initial_delay, "initial_delay",
+                                                                          allow_zero=True)
         self.max_transient_errors = int(max_transient_errors)
         self._last_status: TaskStatus | None = None
 
@@ -110,7 +120,7 @@ class HailuoVideoSensor(BaseSensorOperator):
                 video_task_id=poller.video_task_id,
                 deadline=poller.deadline,
                 poll_interval=poller.poll_interval,
-                initial_delay=poller.poll_interval,
+                initial_delay=poller.poll_interval if self.initial_delay is None else self.initial_delay,
                 max_transient_errors=self.max_transient_errors,
             ),
             method_name="execute_complete",

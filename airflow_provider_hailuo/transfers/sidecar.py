@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 SIDECAR_FIELDS = (
-    "vendor", "model", "video_task_id", "file_id", "prompt", "mode", "duration", "resolution", "width",
-    "height", "size", "sha256", "content_type", "uri", "created",
+    "vendor", "api", "model", "video_task_id", "file_id", "prompt", "mode", "duration", "resolution", "ratio",
+    "width", "height", "size", "sha256", "content_type", "uri", "created", "usage", "estimated_cost",
 )
 CONTENT_TYPE = "video/mp4"
 
@@ -33,6 +33,13 @@ def _str_or_none(value: object) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _plain_mapping(value: object) -> dict[str, Any] | None:
+    """A small JSON object (usage, cost) copied as is; anything else is left out."""
+    if not isinstance(value, Mapping):
+        return None
+    return {str(key): item for key, item in value.items() if isinstance(item, (str, int, float, bool))}
 
 
 def resolution_of(resolution: object, width: int | None, height: int | None) -> str | None:
@@ -68,6 +75,10 @@ def build_sidecar(video: Mapping[str, Any], *, vendor: str, video_task_id: str, 
         "content_type": CONTENT_TYPE,
         "uri": uri,
         "created": stamp.isoformat(),
+        "api": _str_or_none(video.get("api")),
+        "ratio": _str_or_none(video.get("ratio")),
+        "usage": _plain_mapping(video.get("usage")),
+        "estimated_cost": _plain_mapping(video.get("estimated_cost")),
     }
     return {key: values[key] for key in SIDECAR_FIELDS}
 

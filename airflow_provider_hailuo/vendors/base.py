@@ -190,6 +190,11 @@ class VendorDialect:
         """Where the vendor's API returns the bytes directly (with the key), if it can."""
         return None
 
+    def estimated_cost(self, model: str | None, resolution: str | None,
+                       duration: int | None) -> dict[str, Any] | None:
+        """``{"amount", "unit"}`` for one clip at this vendor's published prices; None when it has none."""
+        return None
+
     # -- shared parsing helpers --------------------------------------------------------------
     def trace_id(self, response: HttpResponse, data: Mapping[str, Any] | None = None) -> str | None:
         for name in ("Trace-Id", "X-Trace-Id", "Minimax-Request-Id", "X-Request-Id"):

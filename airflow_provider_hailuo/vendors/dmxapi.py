@@ -46,3 +46,7 @@ class DMXAPIDialect(MiniMaxDialect):
 
     def content_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation | None:
         return None
+
+    def estimated_cost(self, model: str | None, resolution: str | None,
+                       duration: int | None) -> dict[str, Any] | None:
+        return None  # DMXAPI publishes no price list in its documents (MiniMax's credits are not its prices)

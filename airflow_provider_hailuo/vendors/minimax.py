@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from airflow_provider_hailuo.core.capabilities import estimate_credits
 from airflow_provider_hailuo.core.models import DownloadLocation, TaskState, TaskStatus
 from airflow_provider_hailuo.core.request import VideoRequest
 from airflow_provider_hailuo.exceptions import HailuoConfigurationError, HailuoProtocolError
@@ -147,3 +148,9 @@ class MiniMaxDialect(VendorDialect):
             return None
         return DownloadLocation(content_path="/v1/files/retrieve_content",
                                 content_params={"file_id": str(file_id)})
+
+    def estimated_cost(self, model: str | None, resolution: str | None,
+                       duration: int | None) -> dict[str, Any] | None:
+        # Seed 002's price table is MiniMax's own (credits, China); resellers price differently.
+        credits = estimate_credits(model, resolution, duration)
+        return {"amount": credits, "unit": "credits"} if credits is not None else None

@@ -105,6 +105,10 @@ def test_daily_content_stores_a_verified_mp4_per_prompt(
         assert (sidecar["sha256"], sidecar["video_task_id"]) == (entry["sha256"], entry["video_task_id"])
         assert entry["poster_uri"] == entry["uri"] + ".jpg" and Path(f"{path}.jpg").read_bytes()[:2] == b"\xff\xd8"
         assert entry["has_audio"] is False
+        # The mode travels from the generate task's result dict to the manifest and the sidecar.
+        assert entry["mode"] == sidecar["mode"] == "text" and entry["api"] == sidecar["api"] == "v1"
+        assert entry["estimated_cost"] == sidecar["estimated_cost"] == {"amount": {6: 1.0, 10: 2.0}[duration],
+                                                                         "unit": "credits"}
     assert not list((media / "daily" / day).glob(".*")), "no staging leftovers"
     page = (media / "daily" / day / "index.html").read_text(encoding="utf-8")
     for _, name, *_ in expected:  # relative links: the folder can be copied or served as it is

@@ -30,8 +30,9 @@ from tests.integration.transfer_helpers import MODEL, PROMPT, MotoS3, finished_v
 pytestmark = pytest.mark.integration
 VENDORS = ("minimax", "dmxapi", "modelverse")
 SIZE = 2_500_000  # > 2 chunks of 1 MiB, so truncation and resumption happen mid-file
-SIDECAR_KEYS = {"vendor", "model", "video_task_id", "file_id", "prompt", "mode", "duration", "resolution", "width",
-                "height", "size", "sha256", "content_type", "uri", "created"}
+SIDECAR_KEYS = {"vendor", "api", "model", "video_task_id", "file_id", "prompt", "mode", "duration", "resolution",
+                "ratio", "width", "height", "size", "sha256", "content_type", "uri", "created", "usage",
+                "estimated_cost"}
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from airflow_provider_hailuo.operators.generate import (
     request_fingerprint,
 )
 from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
+from airflow_provider_hailuo.vendors.minimax import MiniMaxDialect
 from airflow_provider_hailuo.vendors.modelverse import ModelverseDialect
 
 SECRET = "sk-test-HAILUO-SECRET-7f3a9c"
@@ -67,6 +68,7 @@ def hook(mocker: Any) -> Any:
     fake.vendor = "minimax"
     fake.submit.return_value = "vt-1"
     fake.get_status.return_value = status(TaskState.RUNNING)
+    fake.estimated_cost.side_effect = MiniMaxDialect().estimated_cost
     return fake
 
 
@@ -135,7 +137,43 @@ def test_defaults_and_timeout_as_timedelta() -> None:
     assert operator.deferrable is True
     assert operator.timeout == 300
     assert operator.poll_interval == 15
-    assert operator.initial_delay == 30
+    assert operator.initial_delay is None  # 30 s when deferred, poll_interval in the worker (below)
+
+
+@pytest.mark.parametrize("setting, expected", [(None, True), ("false", False), ("False", False), ("true", True)])
+def test_deferrable_default_follows_airflow_config(monkeypatch: Any, setting: str | None, expected: bool) -> None:
+    from airflow_provider_hailuo.sensors.video import HailuoVideoSensor
+
+    monkeypatch.delenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", raising=False)
+    if setting is not None:
+        monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", setting)
+    operator = HailuoGenerateVideoOperator(task_id="t", model="MiniMax-Hailuo-2.3", prompt="x")
+    sensor = HailuoVideoSensor(task_id="s", video_task_id="1")
+    assert (operator.deferrable, sensor.deferrable) == (expected, expected)
+    # An explicit argument wins over the deployment's default either way.
+    assert HailuoGenerateVideoOperator(task_id="u", model="MiniMax-Hailuo-2.3", prompt="x",
+                                       deferrable=not expected).deferrable is (not expected)
+    assert HailuoVideoSensor(task_id="v", video_task_id="1", deferrable=not expected).deferrable is (not expected)
+
+
+def test_deferrable_default_read_from_airflow_cfg(monkeypatch: Any) -> None:
+    """``[operators] default_deferrable = False`` in airflow.cfg is a choice too; Airflow's built-in
+    default (also False) is not, so a stock deployment keeps deferring."""
+    import configparser
+
+    from airflow.providers.common.compat.sdk import conf
+
+    monkeypatch.delenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", raising=False)
+    assert not configparser.RawConfigParser.has_option(conf, "operators", "default_deferrable")
+    assert conf.getboolean("operators", "default_deferrable", fallback=True) is False  # Airflow's own default
+    assert HailuoGenerateVideoOperator(task_id="t", model="MiniMax-Hailuo-2.3", prompt="x").deferrable is True
+    if not conf.has_section("operators"):
+        conf.add_section("operators")
+    configparser.RawConfigParser.set(conf, "operators", "default_deferrable", "False")
+    try:
+        assert HailuoGenerateVideoOperator(task_id="t", model="MiniMax-Hailuo-2.3", prompt="x").deferrable is False
+    finally:
+        configparser.RawConfigParser.remove_option(conf, "operators", "default_deferrable")
 
 
 @pytest.mark.parametrize("name, value", [("poll_interval", 0), ("timeout", -1), ("timeout", "soon"),
@@ -214,6 +252,38 @@ def test_defers_to_the_trigger_after_submit_and_one_check(hook: Any, mocker: Any
     assert "estimated cost: 1 credits" in log
 
 
+def test_deferred_first_query_defaults_to_30_s_whatever_the_poll_interval(hook: Any, mocker: Any) -> None:
+    operator = make_operator(hook, mocker, poll_interval=5, initial_delay=None)
+    with pytest.raises(TaskDeferred) as info:
+        operator.execute(ctx(FakeStore()))
+    _, kwargs = info.value.trigger.serialize()
+    assert kwargs["initial_delay"] == 30 and kwargs["poll_interval"] == 5
+    assert "first in about 30 s (initial_delay)" in logged(operator)
+
+
+@pytest.mark.parametrize("initial_delay, first_sleep", [(None, 5.0), (12, 12.0), (0, 0.0)])
+def test_sync_mode_first_query_comes_after_poll_interval_unless_initial_delay_is_set(
+        hook: Any, mocker: Any, initial_delay: float | None, first_sleep: float) -> None:
+    hook.get_status.side_effect = [status(TaskState.RUNNING), status(TaskState.RUNNING), status(TaskState.SUCCEEDED)]
+    sleeps: list[float] = []
+    mocker.patch("airflow_provider_hailuo.operators.generate.time.sleep", side_effect=sleeps.append)
+    operator = make_operator(hook, mocker, deferrable=False, poll_interval=5, initial_delay=initial_delay)
+    run(operator, FakeStore())
+    # The first get_status is the one check after submitting; the wait's first sleep follows it.
+    assert sleeps[0] == pytest.approx(first_sleep, abs=0.01)
+    assert all(4.0 <= gap <= 10.0 for gap in sleeps[1:])
+
+
+def test_result_dict_has_mode_api_and_the_estimated_cost(hook: Any, mocker: Any) -> None:
+    hook.get_status.return_value = status(TaskState.SUCCEEDED)
+    result = run(make_operator(hook, mocker), FakeStore())
+    assert (result["api"], result["mode"], result["ratio"], result["usage"]) == ("v1", "text", None, None)
+    assert result["estimated_cost"] == {"amount": 1.0, "unit": "credits"}  # seed 002: 2.3, 768P, 6 s
+    hook.estimated_cost.side_effect = lambda *args: None  # a vendor without published prices
+    image = run(make_operator(hook, mocker, first_frame_image=png_data_url()), FakeStore())
+    assert (image["mode"], image["estimated_cost"]) == ("image", None)
+
+
 def test_no_key_in_trigger_kwargs(hook: Any, mocker: Any) -> None:
     operator = make_operator(hook, mocker)
     with pytest.raises(TaskDeferred) as info:
@@ -231,7 +301,8 @@ def test_fast_vendor_done_before_deferring_returns_the_result(hook: Any, mocker:
     assert result == {
         "vendor": "minimax", "model": "MiniMax-Hailuo-2.3", "video_task_id": "vt-1", "status": "succeeded",
         "file_id": "file-1", "video_url": None, "video_width": 1366, "video_height": 768, "duration": 6,
-        "resolution": "768P", "prompt": "A cat on a boat",
+        "resolution": "768P", "prompt": "A cat on a boat", "api": "v1", "mode": "text", "ratio": None,
+        "usage": None, "estimated_cost": {"amount": 1.0, "unit": "credits"},
     }
 
 
@@ -393,6 +464,8 @@ def test_execute_complete_success_returns_the_result_dict(hook: Any, mocker: Any
     assert result["resolution"] == "768P"
     assert result["prompt"] == "A cat on a boat"
     assert result["file_id"] == "file-1"
+    assert (result["mode"], result["api"]) == ("text", "v1")  # known after deferral, nothing re-read
+    assert result["estimated_cost"] == {"amount": 2.0, "unit": "credits"}  # seed 002: 02, 768P, 10 s
     hook.get_status.assert_not_called()
 
 

@@ -120,11 +120,22 @@ def test_sidecar_from_a_video_result() -> None:
         "file_id": "205258526306433", "prompt": "A lighthouse [推进]", "mode": None, "duration": 6,
         "resolution": "768P", "width": 1366, "height": 768, "size": 1234, "sha256": "ab" * 32,
         "content_type": "video/mp4", "uri": "s3://m/v.mp4", "created": "2026-01-02T03:04:05+00:00",
+        "api": None, "ratio": None, "usage": None, "estimated_cost": None,
     }
     text = sidecar_bytes(sidecar).decode()
     assert json.loads(text) == sidecar
     assert "SECRET" not in text and "sk-should-never-appear" not in text and "video_url" not in text
     assert "推进" in text  # kept readable
+
+
+def test_sidecar_carries_mode_api_ratio_usage_and_cost_from_the_video_result() -> None:
+    video = {"vendor": "minimax", "video_task_id": "7", "mode": "first_last_frame", "api": "v1", "ratio": None,
+             "usage": {"output_seconds": 6, "note": {"nested": "dropped"}},
+             "estimated_cost": {"amount": 1.0, "unit": "credits"}}
+    sidecar = build_sidecar(video, vendor="minimax", video_task_id="7", uri="file:///v.mp4", size=10, sha256="0" * 64)
+    assert (sidecar["mode"], sidecar["api"], sidecar["ratio"]) == ("first_last_frame", "v1", None)
+    assert sidecar["usage"] == {"output_seconds": 6}
+    assert sidecar["estimated_cost"] == {"amount": 1.0, "unit": "credits"}
 
 
 def test_sidecar_minimal_and_mode() -> None:

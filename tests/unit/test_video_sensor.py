@@ -65,7 +65,8 @@ def test_poke_returns_the_result_dict_when_done(hook: Any) -> None:
     assert value.xcom_value == {
         "vendor": "modelverse", "model": "MiniMax-Hailuo-2.3", "video_task_id": "vt-7", "status": "succeeded",
         "file_id": None, "video_url": "https://cdn.example.com/v.mp4", "video_width": None, "video_height": None,
-        "duration": 6, "resolution": None, "prompt": None,
+        "duration": 6, "resolution": None, "prompt": None, "api": "v1", "mode": None, "ratio": None,
+        "usage": None, "estimated_cost": None,
     }
 
 
@@ -96,6 +97,16 @@ def test_deferrable_checks_once_then_defers_with_the_sensor_timing(hook: Any) ->
     assert kwargs["poll_interval"] == 20
     assert before + 600 <= kwargs["deadline"] <= time.time() + 600
     hook.get_status.assert_called_once_with("vt-7")
+
+
+@pytest.mark.parametrize("initial_delay, first", [(None, 20), (45, 45)])
+def test_deferred_first_query_is_the_poke_interval_unless_initial_delay_is_set(
+        hook: Any, initial_delay: float | None, first: float) -> None:
+    sensor = make_sensor(hook, poke_interval=20, initial_delay=initial_delay)
+    with pytest.raises(TaskDeferred) as info:
+        sensor.execute({})  # type: ignore[arg-type]
+    _, kwargs = info.value.trigger.serialize()
+    assert (kwargs["initial_delay"], kwargs["poll_interval"]) == (first, 20)
 
 
 def test_deferrable_returns_at_once_when_already_done(hook: Any) -> None:
