@@ -105,7 +105,13 @@ class VideoRenderError(RuntimeError):
 
 
 class VideoCache:
-    """Renders MP4s on demand and keeps them on disk, one per request (its spec's digest); thread-safe."""
+    """Renders MP4s on demand and keeps them on disk, one per request (its spec's digest); thread-safe.
+
+    A clip shows its task id, so there is one file per task: the oldest beyond ``max_files`` are
+    removed after each render, so a long-lived cache directory does not grow without end.
+    """
+
+    max_files = 512
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
@@ -151,7 +157,23 @@ class VideoCache:
                     os.unlink(temp_name)
             with self._lock:
                 self._key_locks.pop(spec.digest, None)
+            self._prune(keep=target)
             return target
+
+    def _prune(self, keep: Path) -> None:
+        """Remove the least recently written clips beyond ``max_files`` (never ``keep``)."""
+        try:
+            clips = [entry for entry in os.scandir(self.directory)
+                     if entry.name.startswith("hailuo-emu-") and entry.name.endswith(".mp4")
+                     and ".part." not in entry.name]
+            if len(clips) <= self.max_files:
+                return
+            clips.sort(key=lambda entry: entry.stat().st_mtime)
+            for entry in clips[: len(clips) - self.max_files]:
+                if entry.path != str(keep):
+                    os.unlink(entry.path)
+        except OSError:
+            pass  # another process pruned first, or the directory went away: nothing to keep tidy
 
 
 def render_mp4(path: str, width: int, height: int, duration: int, fps: int = FPS) -> None:

@@ -168,3 +168,14 @@ def test_prompts_wrap_and_long_ones_are_cut() -> None:
     assert len(lines) == 3 and lines[-1].endswith("…")
     assert all(font.getlength(line) <= 300 for line in lines)
     assert fonts.wrap_text("short words only", font, 1000) == ["short words only"]
+
+
+def test_the_cache_keeps_at_most_max_files_clips(tmp_path: Any) -> None:
+    from airflow_provider_hailuo.emulator.media import VideoCache
+
+    cache = VideoCache(tmp_path)
+    cache.max_files = 2
+    paths = [cache.get(RenderSpec(width=64, height=64, duration=1, task_id=str(number))) for number in range(4)]
+    kept = sorted(path.name for path in tmp_path.glob("hailuo-emu-*.mp4"))
+    assert len(kept) == 2 and paths[-1].name in kept
+    assert cache.get(RenderSpec(width=64, height=64, duration=1, task_id="3")) == paths[-1]  # served from cache
