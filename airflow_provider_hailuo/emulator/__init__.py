@@ -1,4 +1,4 @@
-"""A local stand-in for the MiniMax, DMXAPI and Modelverse Hailuo video APIs.
+"""A local stand-in for the MiniMax, DMXAPI and Modelverse Hailuo video APIs, and MiniMax-H3 (v2).
 
 Independent of the rest of the package (it shares no code with the provider's clients and does
 not import Airflow). See ``README.md`` in this directory.

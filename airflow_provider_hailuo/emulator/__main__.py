@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         default=20.0,
         help="seconds from submit to the final status (default 20)",
     )
+    parser.add_argument(
+        "--v2-cdn-port",
+        type=int,
+        default=0,
+        help="port of the MiniMax-H3 (v2) video CDN, another origin than the API (default 0: any free port)",
+    )
     parser.add_argument("--video-cache-dir", default=None, help="where rendered MP4s are cached")
     parser.add_argument(
         "--config",
@@ -79,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             api_key=api_key,
             video_cache_dir=args.video_cache_dir,
             access_log=not args.quiet,
+            v2_cdn_port=args.v2_cdn_port,
             **options,
         )
         server.start()
@@ -96,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     url = server.url
     print(
         f"hailuo-emulator listening on {url} "
-        f"(minimax: {url}/minimax, dmxapi: {url}/dmxapi, modelverse: {url}/modelverse)",
+        f"(minimax: {url}/minimax, dmxapi: {url}/dmxapi, modelverse: {url}/modelverse; "
+        f"v2 video CDN on port {server.v2_cdn_port})",
         flush=True,
     )
     try:

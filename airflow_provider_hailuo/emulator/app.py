@@ -30,6 +30,7 @@ from .media import VideoCache, VideoRenderError, synthetic_video_chunks
 from .render import RenderSpec, render_spec_for
 from .signing import BACKUP_PREFIX, FILENAME, PRIMARY_PREFIX, UrlSigner, oss_error_xml
 from .state import VENDORS, EmulatorState, Fault, Task, make_fault
+from .v2_store import V2Task
 
 log = logging.getLogger("airflow_provider_hailuo.emulator")
 
@@ -210,6 +211,9 @@ class EmulatorApp:
         self.signer = UrlSigner()
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hailuo-emulator-render")
         self._renders: dict[RenderSpec, asyncio.Future[Path]] = {}
+        from .minimax_v2 import MiniMaxV2  # the v2 surface builds on this module
+
+        self.v2 = MiniMaxV2(self)
 
     # ----------------------------------------------------------------------------------------
     # application
@@ -235,6 +239,7 @@ class EmulatorApp:
                 app.router.add_get(path, handler, name=f"{vendor}:{endpoint}")
             else:
                 app.router.add_route(method, path, handler, name=f"{vendor}:{endpoint}")
+        self.v2.register(app)
         app.router.add_get(PRIMARY_PREFIX + "/{key:.+}", self._download_handler(PRIMARY_PREFIX), name="cdn:download")
         app.router.add_get(
             BACKUP_PREFIX + "/{key:.+}", self._download_handler(BACKUP_PREFIX), name="cdn:backup_download"
@@ -330,7 +335,7 @@ class EmulatorApp:
         bearer = scheme.lower() == "bearer" and self._key_matches(rest.strip())
         raw = self._key_matches(header)
         if vendor == "minimax":
-            return bearer
+            return bearer or self.v2.key_type(header) is not None  # v2_keys work on v1 too
         if vendor == "modelverse":
             return raw
         return bearer or raw  # dmxapi and the control endpoints
@@ -453,7 +458,7 @@ class EmulatorApp:
             reason = HTTPStatus(status).phrase
         except ValueError:
             reason = "Error"
-        if endpoint in ("download", "backup_download"):
+        if endpoint in ("download", "backup_download", "v2_download"):
             code = "ServiceUnavailable" if status == 503 else "InternalError"
             return web.Response(
                 text=oss_error_xml(code, secrets.token_hex(12).upper()), status=status, content_type="application/xml"
@@ -500,7 +505,7 @@ class EmulatorApp:
             return None, self._malformed_json(vendor)
         if fault.kind == "base_resp":
             code = fault.code if fault.code is not None else 1000
-            if endpoint in ("download", "backup_download"):
+            if endpoint in ("download", "backup_download", "v2_download"):
                 return None, self._http_fault_response(vendor, endpoint, fault.status or 500)
             return None, self._vendor_error(vendor or "minimax", endpoint, code, http_status=fault.status)
         if fault.kind == "expired_url":
@@ -732,11 +737,20 @@ class EmulatorApp:
         return handler
 
     async def _serve_video(
-        self, request: web.Request, task: Task, fault: Fault | None, *, vendor_errors: bool
+        self,
+        request: web.Request,
+        task: Task | V2Task,
+        fault: Fault | None,
+        *,
+        vendor_errors: bool,
+        source: VideoSource | None = None,
+        extra_headers: dict[str, str] | None = None,
     ) -> web.StreamResponse:
         entry = _ctx().entry
         try:
-            source = await self._video_source(task)
+            if source is None:
+                assert isinstance(task, Task)
+                source = await self._video_source(task)
         except (VideoRenderError, OSError) as exc:
             log.exception("rendering the video of task %s failed", task.task_id)
             if vendor_errors:
@@ -751,6 +765,7 @@ class EmulatorApp:
             "Accept-Ranges": "bytes",
             "ETag": source.etag,
             "Last-Modified": formatdate(task.finished_at, usegmt=True),
+            **(extra_headers or {}),
         }
         if vendor_errors:
             headers["Content-Disposition"] = f'attachment; filename="{FILENAME}"'
@@ -866,7 +881,13 @@ class EmulatorApp:
         return json_response({"requests": entries})
 
     async def _get_tasks(self, request: web.Request) -> web.StreamResponse:
-        return json_response({"tasks": self.state.task_summaries(request.query.get("vendor") or None)})
+        lifetime = self.state.config_snapshot()["v2_task_lifetime"]
+        return json_response(
+            {
+                "tasks": self.state.task_summaries(request.query.get("vendor") or None),
+                "v2_in_flight": self.state.v2.in_flight_counts(lifetime),
+            }
+        )
 
     async def _post_reset(self, request: web.Request) -> web.StreamResponse:
         self.state.reset()

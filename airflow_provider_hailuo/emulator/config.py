@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .v2_config import V2_DEFAULTS, normalize_v2_option
+
 DEFAULT_GENERATION_SECONDS = 20.0
 DEFAULT_FAIL_REASON = "video generation failed (emulated failure)"
 DEFAULT_DOWNLOAD_URL_TTL = 9 * 3600
@@ -24,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "download_url_ttl": DEFAULT_DOWNLOAD_URL_TTL,
     "synthetic_video_bytes": None,
     "max_body_bytes": DEFAULT_MAX_BODY_BYTES,
+    **V2_DEFAULTS,
 }
 
 CONFIG_KEYS = frozenset(DEFAULTS)
@@ -54,6 +57,11 @@ def normalize_option(key: str, value: Any) -> Any:
     """Check one option and return its canonical value."""
     if key not in CONFIG_KEYS:
         raise ConfigError(f"unknown emulator option {key!r}; known: {', '.join(sorted(CONFIG_KEYS))}")
+    if key in V2_DEFAULTS:
+        try:
+            return normalize_v2_option(key, value)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     if key == "generation_seconds":
         return _number(key, value)
     if key == "final_status":

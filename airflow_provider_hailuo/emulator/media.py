@@ -164,7 +164,7 @@ class VideoCache:
         """Remove the least recently written clips beyond ``max_files`` (never ``keep``)."""
         try:
             clips = [entry for entry in os.scandir(self.directory)
-                     if entry.name.startswith("hailuo-emu-") and entry.name.endswith(".mp4")
+                     if entry.name.startswith("hailuo-emu-v") and entry.name.endswith(".mp4")  # not h3-
                      and ".part." not in entry.name]
             if len(clips) <= self.max_files:
                 return

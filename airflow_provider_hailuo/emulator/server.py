@@ -32,7 +32,8 @@ class EmulatorServer:
 
     ``options`` are the behaviour controls (``generation_seconds``, ``final_status``,
     ``fail_reason``, ``moderation``, ``rate_limit``, ``insufficient_balance``,
-    ``download_url_ttl``, ``synthetic_video_bytes``, ``max_body_bytes``); ``reset()`` restores them.
+    ``download_url_ttl``, ``synthetic_video_bytes``, ``max_body_bytes`` and the ``v2_*`` options of
+    the MiniMax-H3 surface); ``reset()`` restores them. ``v2_cdn_port`` is the H3 video CDN's port.
     """
 
     def __init__(
@@ -43,6 +44,7 @@ class EmulatorServer:
         *,
         video_cache_dir: str | os.PathLike[str] | None = None,
         access_log: bool = False,
+        v2_cdn_port: int = 0,
         **options: Any,
     ) -> None:
         if not api_key:
@@ -51,12 +53,14 @@ class EmulatorServer:
         self.port = port
         self.api_key = api_key
         self.access_log = access_log
+        self.v2_cdn_port = v2_cdn_port  # the H3 video CDN listens on its own port (0: any free one)
         self.state = EmulatorState(options)
         self.cache = VideoCache(video_cache_dir)
         self._app = EmulatorApp(self.state, api_key, self.cache)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self._cdn_runner: web.AppRunner | None = None
         self._started = threading.Event()
         self._error: BaseException | None = None
 
@@ -95,8 +99,9 @@ class EmulatorServer:
             loop.run_forever()
         finally:
             try:
-                if self._runner is not None:
-                    loop.run_until_complete(self._runner.cleanup())
+                for runner in (self._runner, self._cdn_runner):
+                    if runner is not None:
+                        loop.run_until_complete(runner.cleanup())
                 pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
                 for task in pending:
                     task.cancel()
@@ -120,6 +125,17 @@ class EmulatorServer:
         sockets = getattr(server, "sockets", None) or []
         if sockets:
             self.port = sockets[0].getsockname()[1]
+        cdn_runner = web.AppRunner(
+            self._app.v2.cdn.build(), access_log=web.access_logger if self.access_log else None, shutdown_timeout=1.0
+        )
+        await cdn_runner.setup()
+        cdn_site = web.TCPSite(cdn_runner, self.host, self.v2_cdn_port, reuse_address=True)
+        await cdn_site.start()
+        self._cdn_runner = cdn_runner
+        cdn_sockets = getattr(getattr(cdn_site, "_server", None), "sockets", None) or []
+        if cdn_sockets:
+            self.v2_cdn_port = cdn_sockets[0].getsockname()[1]
+        self._app.v2.cdn.port = self.v2_cdn_port
 
     def stop(self) -> None:
         """Stop serving and wait for the thread to end. Safe to call twice."""
@@ -132,6 +148,7 @@ class EmulatorServer:
         self._thread = None
         self._loop = None
         self._runner = None
+        self._cdn_runner = None
 
     @property
     def running(self) -> bool:

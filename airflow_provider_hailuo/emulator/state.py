@@ -16,9 +16,10 @@ from typing import Any
 
 from .catalog import VideoRequest
 from .config import ConfigError, make_config, normalize_options
+from .v2_store import V2_ENDPOINTS, V2Store
 
 VENDORS = ("minimax", "dmxapi", "modelverse")
-ENDPOINTS = ("submit", "status", "retrieve", "retrieve_content", "download", "backup_download")
+ENDPOINTS = ("submit", "status", "retrieve", "retrieve_content", "download", "backup_download", *V2_ENDPOINTS)
 LOG_ENDPOINTS = (*ENDPOINTS, "control", "unknown")
 DOWNLOAD_ENDPOINTS = ("retrieve_content", "download", "backup_download")
 FAULT_KINDS = ("http_status", "base_resp", "reset", "slow", "malformed_json", "truncated", "expired_url")
@@ -115,8 +116,8 @@ def make_fault(
         raise ConfigError(f"fault code must be an integer base_resp code, got {code!r}")
     if delay is not None and (isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0):
         raise ConfigError(f"fault delay must be a number of seconds >= 0, got {delay!r}")
-    if kind == "expired_url" and endpoint not in ("download", "backup_download"):
-        raise ConfigError("expired_url faults apply to the download and backup_download endpoints only")
+    if kind == "expired_url" and endpoint not in ("download", "backup_download", "v2_download"):
+        raise ConfigError("expired_url faults apply to the download endpoints only")
     if kind == "http_status" and status is None:
         status = 500
     if kind == "base_resp" and code is None:
@@ -146,6 +147,7 @@ class EmulatorState:
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.submit_times: dict[str, deque[float]] = {}
         self._fault_ids = 0
+        self.v2 = V2Store(self.lock)
 
     # -- configuration -------------------------------------------------------------------------
     def configure(self, options: dict[str, Any]) -> dict[str, Any]:
@@ -169,6 +171,7 @@ class EmulatorState:
             self.faults.clear()
             self.log.clear()
             self.submit_times.clear()
+            self.v2.clear()
 
     # -- tasks -----------------------------------------------------------------------------------
     def create_task(self, vendor: str, request: VideoRequest) -> Task:
@@ -225,7 +228,9 @@ class EmulatorState:
     def task_summaries(self, vendor: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
             tasks = [task for task in self.tasks.values() if vendor is None or task.vendor == vendor]
-        return [task.summary() for task in tasks]
+            lifetime = self.config["v2_task_lifetime"]
+        v2 = self.v2.summaries(lifetime) if vendor in (None, "minimax") else []
+        return [task.summary() for task in tasks] + v2
 
     # -- rate limit ------------------------------------------------------------------------------
     def admit_submit(self, vendor: str) -> bool:

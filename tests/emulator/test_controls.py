@@ -192,7 +192,7 @@ def test_request_log(emulator: EmulatorServer) -> None:
 
 
 def test_unknown_paths_are_logged(emulator: EmulatorServer) -> None:
-    response = requests.get(emulator.url + "/minimax/v2/video_generation", headers=AUTH["minimax"], timeout=TIMEOUT)
+    response = requests.get(emulator.url + "/minimax/v3/video_generation", headers=AUTH["minimax"], timeout=TIMEOUT)
     assert response.status_code == 404
     wrong_method = requests.get(
         emulator.base_url("modelverse") + SUBMIT_PATH["modelverse"], headers=AUTH["modelverse"], timeout=TIMEOUT
