@@ -13,13 +13,14 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 install: $(BIN)/.installed
 
+# Debian packages: PostgreSQL and Redis (distributed e2e test), headless Chromium (browser tests) and a
+# CJK font (emulator videos). apt-get runs only as root and only for what is missing.
+system-deps:
+	bash scripts/install_system_deps.sh
+
 lint: install
 	$(BIN)/ruff check airflow_provider_hailuo tests
 	$(BIN)/mypy
-
-# PostgreSQL and Redis for the distributed e2e test (apt-get when root on Debian/Ubuntu, as in CI).
-system-deps:
-	bash scripts/install_system_deps.sh
 
 test: lint system-deps
 	$(BIN)/pytest -p no:cacheprovider
@@ -30,7 +31,7 @@ clean:
 # The one-command demo (README, first line): venv, emulator, Airflow home under .demo/, the
 # hailuo_daily_content DAG end to end, verified MP4s. scripts/demo.sh documents the options.
 .PHONY: demo demo-clean
-demo:
+demo: system-deps
 	bash scripts/demo.sh
 
 demo-clean:

@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
-ALL=(import_cost triggerer_scale api_economy rate_limits transfer emulator_memory throughput)
+ALL=(import_cost triggerer_scale api_economy rate_limits transfer emulator_memory emulator_render throughput)
 if [ "$#" -gt 0 ]; then NAMES=("$@"); else NAMES=("${ALL[@]}"); fi
 mkdir -p benchmarks/results
 failed=0
