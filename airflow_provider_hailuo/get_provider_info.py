@@ -47,4 +47,6 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "connection-types": [spec.connection_type_info() for spec in specs],
+        # the transfer's "Stored video" button; the vendors have no page per task to link the generate task to
+        "extra-links": ["airflow_provider_hailuo.transfers.links.StoredVideoLink"],
     }

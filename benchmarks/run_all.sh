@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every benchmark of issue 7, one after the other, each printing its table.
+# Run every benchmark (issues 7 and 16), one after the other, each printing its table.
 #
 #   bash benchmarks/run_all.sh            # all of them (about 13 minutes on 2 cores)
 #   bash benchmarks/run_all.sh import_cost api_economy   # a subset, by script name
@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
-ALL=(import_cost triggerer_scale api_economy rate_limits transfer emulator_memory)
+ALL=(import_cost triggerer_scale api_economy rate_limits transfer emulator_memory emulator_render throughput)
 if [ "$#" -gt 0 ]; then NAMES=("$@"); else NAMES=("${ALL[@]}"); fi
 mkdir -p benchmarks/results
 failed=0

@@ -11,7 +11,8 @@ A prompt is a string or an object ``{"prompt", "slug"?, "model"?, "duration"?, "
 the file may also set ``model``, ``duration`` and ``resolution`` for all its prompts.
 
 **Where things go**: ``<media base>/daily/<YYYY-MM-DD>/<NN>-<slug>.mp4`` (each with its ``.json``
-sidecar) and ``<media base>/daily/<YYYY-MM-DD>/manifest.json``. The media base is the
+sidecar and ``.jpg`` poster) and ``<media base>/daily/<YYYY-MM-DD>/manifest.json``, with
+``index.html`` beside it: the day's review page, one card per prompt playing its video. The media base is the
 ``media_base`` param, else the Variable ``hailuo_media_base`` (e.g. ``s3://aws_default@my-bucket/hailuo``),
 else local storage under ``$AIRFLOW_HOME/hailuo_media``. A rerun of a day replaces that day's
 videos and manifest (``overwrite=True``): the dated prefix holds the day's current content, and
@@ -43,7 +44,9 @@ from hailuo_common import (
     run_day,
     slugify,
     write_json,
+    write_text,
 )
+from hailuo_common.review_page import review_page_html
 
 from airflow_provider_hailuo.operators.generate import HailuoGenerateVideoOperator
 from airflow_provider_hailuo.transfers.object_storage import HAILUO_VIDEOS_ALIAS, HailuoToObjectStorageOperator
@@ -208,22 +211,28 @@ def hailuo_daily_content() -> None:
                 "height": video.get("video_height"),
                 "duration": video.get("duration"),
                 "resolution": video.get("resolution"),
+                "poster_uri": saved.get("poster_uri"),
+                "has_audio": saved.get("has_audio"),
                 "ratio": video.get("ratio"),
                 "estimated_cost": video.get("estimated_cost"),
             })
         day = run_day(context)
         # Beside the videos, in the prefix the plan chose (a Variable changed mid-run cannot split them).
         manifest_uri = join_uri(plan[0]["dest"].rsplit("/", 1)[0], "manifest.json")
-        write_json(manifest_uri, {
+        manifest = {
             "dag_id": DAG_ID,
             "run_id": context["run_id"],
             "day": day,
             "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "count": len(entries),
             "videos": entries,
-        })
+        }
+        write_json(manifest_uri, manifest)
+        page_uri = write_text(join_uri(manifest_uri.rsplit("/", 1)[0], "index.html"), review_page_html(manifest))
         print(f"Manifest of {len(entries)} video(s): {manifest_uri}")
-        return {"manifest": manifest_uri, "count": len(entries), "videos": [entry["uri"] for entry in entries]}
+        print(f"Review page: {page_uri}")
+        return {"manifest": manifest_uri, "review_page": page_uri, "count": len(entries),
+                "videos": [entry["uri"] for entry in entries]}
 
     write_manifest(plan, videos.output, stored.output)
 

@@ -5,7 +5,8 @@
 # Hailuo emulator on a free port, points the connections at it, creates the vendor pool, runs the
 # hailuo_daily_content DAG end to end with `airflow dags test` (the trigger runs inline there),
 # verifies every MP4 (sha256 against the manifest, MP4 signature, PyAV probe) and prints where the
-# videos and the manifest are. Stops what it started; exits non-zero if anything failed.
+# videos, the manifest and the review page (index.html: posters and players) are. Stops what it
+# started; exits non-zero if anything failed.
 #
 # With a real vendor key in the environment the same command uses that vendor instead:
 #   HAILUO_MINIMAX_API_KEY     (optional HAILUO_MINIMAX_REGION=global for api.minimax.io)
@@ -159,7 +160,8 @@ set +e
         index_ = $0; sub(/.*map_index=/, "", index_); sub(/ .*/, "", index_)
         printf "    finished %s%s\n", task, (index_ == "-1" ? "" : "[" index_ "]"); fflush()
     }
-    /Manifest of [0-9]+ video/ { sub(/.*Manifest of/, "    manifest of"); print; fflush() }'
+    /Manifest of [0-9]+ video/ { sub(/.*Manifest of/, "    manifest of"); print; fflush() }
+    /Review page: / { sub(/.*Review page:/, "    review page:"); print; fflush() }'
 STATUS=${PIPESTATUS[0]}
 set -e
 if [[ "$STATUS" -ne 0 ]]; then
@@ -172,6 +174,8 @@ fi
 # -- 6. verify what was stored -------------------------------------------------------------------
 MANIFEST_URI=$(sed -n 's/.*Manifest of [0-9]* video(s): \([^ ]*\).*/\1/p' "$RUN_LOG" | tail -n 1)
 [[ -n "$MANIFEST_URI" ]] || fail "the run log names no manifest ($RUN_LOG)"
+REVIEW_URI=$(sed -n 's/.*Review page: \([^ ]*\).*/\1/p' "$RUN_LOG" | tail -n 1)
+[[ -n "$REVIEW_URI" && -f "${REVIEW_URI#file://}" ]] || fail "the run wrote no review page ($RUN_LOG)"
 say "Verifying every video against the manifest (sha256, MP4 signature, PyAV probe)"
 if "$BIN/python" - "$MANIFEST_URI" "$ROOT" <<'PY'
 import hashlib
@@ -219,6 +223,9 @@ for entry in videos:
         frames = sum(1 for _ in container.decode(stream))
     if frames == 0:
         problems.append(f"{path}: no decodable frames")
+    poster = entry.get("poster_uri")
+    if poster and not os.path.isfile(local(poster)):
+        problems.append(f"{path}: the manifest names the poster {poster}, which is not there")
     if entry.get("width") and (entry["width"], entry["height"]) != (width, height):
         problems.append(f"{path}: {width}x{height}, manifest says {entry['width']}x{entry['height']}")
     print(f"    {shown(path)}\n        {width}x{height}, {seconds:.1f} s, {frames} frames, {len(data):,} bytes, "
@@ -272,5 +279,7 @@ fi
 
 say "Demo finished in $(( $(date +%s) - STARTED )) s: $DAG_ID (and the H3 DAG where MiniMax is the vendor) succeeded against $SOURCE."
 echo "    MP4s and manifest: $(dirname "${MANIFEST_URI#file://}")"
+echo "    Review page:       ${REVIEW_URI#file://}"
+echo "                       (open it in a browser: chromium ${REVIEW_URI}; or serve the folder as it is)"
 echo "    Airflow home:      $AIRFLOW_HOME      run log: $RUN_LOG"
 echo "    Run it again any time (a rerun of the day replaces that day's videos); 'make demo-clean' removes .demo/."

@@ -101,6 +101,8 @@ class VideoRequest:
     width: int
     height: int
     options: dict[str, Any]
+    #: the submitted images (first_frame_image, last_frame_image, subject), for the rendered clip
+    images: dict[str, str] = field(default_factory=dict)
 
 
 def even(value: float) -> int:
@@ -318,6 +320,9 @@ def validate_submit(vendor: str, body: dict[str, Any]) -> VideoRequest:
         options["callback_url"] = callback_url
 
     width, height = output_size(resolution, first_size or last_size)
+    images = {key: body[key] for key in ("first_frame_image", "last_frame_image") if _present(body, key)}
+    if has_subject:
+        images["subject"] = body["subject_reference"][0]["image"][0]
     return VideoRequest(
         model=model_name,
         mode=mode,
@@ -327,6 +332,7 @@ def validate_submit(vendor: str, body: dict[str, Any]) -> VideoRequest:
         width=width,
         height=height,
         options=options,
+        images=images,
     )
 
 

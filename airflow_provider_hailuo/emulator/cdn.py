@@ -19,6 +19,7 @@ from aiohttp import web
 
 from .core import AppCore
 from .media import VideoRenderError, synthetic_video_chunks
+from .render import RenderSpec, render_spec_for
 from .signing import FILENAME, PRIMARY_PREFIX, oss_error_xml
 from .state import Fault, Task
 from .v2_store import V2Task
@@ -59,17 +60,17 @@ class Cdn(AppCore):
         return self.signer.sign(self._origin(request), prefix, object_key, ttl)
 
     def _prerender(self, task: Task) -> None:
-        key = (task.request.width, task.request.height, task.request.duration)
-        if key in self._renders or self.cache.cached(*key) is not None:
+        key = render_spec_for(task)
+        if key in self._renders or self.cache.cached(key) is not None:
             return
         future = self._render(key)
         future.add_done_callback(lambda f: f.exception() if not f.cancelled() else None)
 
-    def _render(self, key: tuple[int, int, int]) -> asyncio.Future[Path]:
+    def _render(self, key: RenderSpec) -> asyncio.Future[Path]:
         future = self._renders.get(key)
         if future is None:
             loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(self.executor, self.cache.get, *key)
+            future = loop.run_in_executor(self.executor, self.cache.get, key)
             self._renders[key] = future
             future.add_done_callback(lambda _f: self._renders.pop(key, None))
         return future
@@ -82,12 +83,12 @@ class Cdn(AppCore):
                 return synthetic_video_chunks(size, CHUNK_SIZE, start=start, end=end)
 
             return VideoSource(size, chunks, f'"synthetic-{size}"')
-        key = (task.request.width, task.request.height, task.request.duration)
-        path = self.cache.cached(*key)
+        key = render_spec_for(task)
+        path = self.cache.cached(key)
         if path is None:
             path = await asyncio.shield(self._render(key))
         stat = path.stat()
-        return VideoSource(stat.st_size, file_chunks(path), f'"{key[0]}x{key[1]}-{key[2]}s-{stat.st_size}"')
+        return VideoSource(stat.st_size, file_chunks(path), f'"{key.digest[:24]}-{stat.st_size}"')
 
     def _oss_error(self, request: web.Request, code: str, status: int, expires: str | None = None) -> web.Response:
         request_id = secrets.token_hex(12).upper()

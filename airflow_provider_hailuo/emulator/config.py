@@ -63,6 +63,14 @@ def normalize_option(key: str, value: Any) -> Any:
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
     if key == "generation_seconds":
+        if isinstance(value, (list, tuple)):
+            # [min, max]: each task gets its own time in that range, fixed by its prompt (state.py).
+            if len(value) != 2:
+                raise ConfigError(f"generation_seconds must be a number or [min, max], got {value!r}")
+            low, high = (_number(key, item) for item in value)
+            if low > high:
+                raise ConfigError(f"generation_seconds [min, max] needs min <= max, got {value!r}")
+            return [low, high]
         return _number(key, value)
     if key == "final_status":
         if not isinstance(value, str) or value.lower() not in ("success", "fail"):

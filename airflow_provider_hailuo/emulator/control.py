@@ -67,7 +67,7 @@ class ControlApi(AppCore):
 
     async def _post_fault(self, request: web.Request) -> web.StreamResponse:
         body = await self._control_body(request)
-        allowed = {"endpoint", "kind", "times", "vendor", "status", "code", "delay"}
+        allowed = {"endpoint", "kind", "times", "vendor", "status", "code", "delay", "seconds"}
         unknown = set(body) - allowed
         if unknown:
             raise ConfigError(f"unknown fault fields: {', '.join(sorted(unknown))}")

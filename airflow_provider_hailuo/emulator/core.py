@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from .media import VideoCache
+from .render import RenderSpec
 from .signing import UrlSigner
 from .state import EmulatorState, Fault, Task
 from .v2_store import V2Task
@@ -33,7 +34,7 @@ class AppCore:
         self.cache = cache
         self.signer = UrlSigner()
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hailuo-emulator-render")
-        self._renders: dict[tuple[int, int, int], asyncio.Future[Path]] = {}
+        self._renders: dict[RenderSpec, asyncio.Future[Path]] = {}
         #: The MiniMax v2 surface (minimax_v2.MiniMaxV2), set by EmulatorApp.
         self.v2: Any = None
 

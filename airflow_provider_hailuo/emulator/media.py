@@ -1,7 +1,8 @@
 """Video bytes served by the emulator.
 
-* Real MP4s: H.264 (libx264, yuv420p) rendered with PyAV, imported lazily. They are cached on
-  disk by (width, height, duration) so that a size is rendered once per cache directory.
+* Real MP4s: H.264 (libx264, yuv420p) rendered with PyAV (imported lazily) from the request
+  (``render.py``: prompt, vendor, model, task id, images, camera). They are cached on disk by the
+  request's digest, so a request is rendered once per cache directory.
 * Synthetic videos: ``synthetic_video_chunks`` produces an N-byte file (an ``ftyp`` box, then an
   ``mdat`` box filled with a deterministic pattern) chunk by chunk, never whole in memory.
 """
@@ -15,8 +16,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-RENDER_VERSION = 1
-FPS = 8
+from .render import FPS, RENDER_VERSION, RenderSpec, render_request_mp4
+
 DEFAULT_CHUNK_SIZE = 256 * 1024
 _BLOCK = 64 * 1024
 
@@ -104,84 +105,77 @@ class VideoRenderError(RuntimeError):
 
 
 class VideoCache:
-    """Renders MP4s on demand and keeps them on disk; thread-safe."""
+    """Renders MP4s on demand and keeps them on disk, one per request (its spec's digest); thread-safe.
+
+    A clip shows its task id, so there is one file per task: the oldest beyond ``max_files`` are
+    removed after each render, so a long-lived cache directory does not grow without end.
+    """
+
+    max_files = 512
 
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         self.directory = Path(directory) if directory is not None else default_cache_dir()
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._key_locks: dict[tuple[int, int, int], threading.Lock] = {}
+        self._key_locks: dict[str, threading.Lock] = {}
 
-    def path_for(self, width: int, height: int, duration: int) -> Path:
-        return self.directory / f"hailuo-emu-v{RENDER_VERSION}-{width}x{height}-{duration}s.mp4"
+    @staticmethod
+    def _spec(spec: RenderSpec | int, height: int | None = None, duration: int | None = None) -> RenderSpec:
+        """A spec, or (width, height, duration) for a clip that shows no request (the older call)."""
+        if isinstance(spec, RenderSpec):
+            return spec
+        return RenderSpec(width=spec, height=height or 0, duration=duration or 0)
 
-    def cached(self, width: int, height: int, duration: int) -> Path | None:
-        path = self.path_for(width, height, duration)
+    def path_for(self, spec: RenderSpec | int, height: int | None = None, duration: int | None = None) -> Path:
+        spec = self._spec(spec, height, duration)
+        return self.directory / f"hailuo-emu-v{RENDER_VERSION}-{spec.width}x{spec.height}-{spec.digest[:32]}.mp4"
+
+    def cached(self, spec: RenderSpec | int, height: int | None = None, duration: int | None = None) -> Path | None:
+        path = self.path_for(spec, height, duration)
         return path if path.is_file() and path.stat().st_size > 0 else None
 
-    def get(self, width: int, height: int, duration: int) -> Path:
+    def get(self, spec: RenderSpec | int, height: int | None = None, duration: int | None = None) -> Path:
         """Return the MP4's path, rendering it first when it is not cached (blocking)."""
-        key = (width, height, duration)
-        path = self.cached(*key)
+        spec = self._spec(spec, height, duration)
+        path = self.cached(spec)
         if path is not None:
             return path
         with self._lock:
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
+            key_lock = self._key_locks.setdefault(spec.digest, threading.Lock())
         with key_lock:
-            path = self.cached(*key)
+            path = self.cached(spec)
             if path is not None:
                 return path
-            target = self.path_for(*key)
+            target = self.path_for(spec)
             fd, temp_name = tempfile.mkstemp(prefix=target.stem + ".", suffix=".part.mp4", dir=self.directory)
             os.close(fd)
             try:
-                render_mp4(temp_name, width, height, duration)
+                render_request_mp4(temp_name, spec)
                 os.replace(temp_name, target)
             finally:
                 if os.path.exists(temp_name):
                     os.unlink(temp_name)
+            with self._lock:
+                self._key_locks.pop(spec.digest, None)
+            self._prune(keep=target)
             return target
+
+    def _prune(self, keep: Path) -> None:
+        """Remove the least recently written clips beyond ``max_files`` (never ``keep``)."""
+        try:
+            clips = [entry for entry in os.scandir(self.directory)
+                     if entry.name.startswith("hailuo-emu-v") and entry.name.endswith(".mp4")  # not h3-
+                     and ".part." not in entry.name]
+            if len(clips) <= self.max_files:
+                return
+            clips.sort(key=lambda entry: entry.stat().st_mtime)
+            for entry in clips[: len(clips) - self.max_files]:
+                if entry.path != str(keep):
+                    os.unlink(entry.path)
+        except OSError:
+            pass  # another process pruned first, or the directory went away: nothing to keep tidy
 
 
 def render_mp4(path: str, width: int, height: int, duration: int, fps: int = FPS) -> None:
-    """Write a simple H.264 MP4: a gradient background with a bar sweeping across it."""
-    try:
-        import av
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise VideoRenderError("rendering MP4s needs PyAV: pip install 'airflow-provider-hailuo[emulator]'") from exc
-    if width % 2 or height % 2:
-        raise VideoRenderError(f"yuv420p needs even sizes, got {width}x{height}")
-    frames = max(1, int(round(duration * fps)))
-    container = av.open(path, mode="w", format="mp4", options={"movflags": "+faststart"})
-    try:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width = width
-        stream.height = height
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "32"}
-        probe = av.VideoFrame(width, height, "yuv420p")
-        line = probe.planes[0].line_size
-        # horizontal luma gradient, padded to the plane's line size
-        base_row = bytearray(16 + (160 * x) // max(1, width - 1) for x in range(width))
-        base_row += bytes(line - width)
-        bar_width = max(2, width // 12)
-        hue = (width * 7 + height * 13 + duration * 31) % 200
-        u_data = bytes([28 + hue // 2]) * probe.planes[1].buffer_size
-        v_data = bytes([228 - hue // 2]) * probe.planes[2].buffer_size
-        for index in range(frames):
-            # a fresh frame each time: the encoder may keep a reference to a frame it was given
-            frame = av.VideoFrame(width, height, "yuv420p")
-            y_plane, u_plane, v_plane = frame.planes
-            row = bytearray(base_row)
-            left = (index * (width - bar_width)) // max(1, frames - 1)
-            row[left : left + bar_width] = b"\xeb" * bar_width
-            y_plane.update((bytes(row) * height)[: y_plane.buffer_size])
-            u_plane.update(u_data)
-            v_plane.update(v_data)
-            frame.pts = index
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    finally:
-        container.close()
+    """Write a clip of the given size that shows no request (kept for callers of the first API)."""
+    render_request_mp4(path, RenderSpec(width=width, height=height, duration=duration), fps)

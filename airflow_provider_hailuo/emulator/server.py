@@ -202,10 +202,12 @@ class EmulatorServer:
         vendor: str | None = None,
         code: int | None = None,
         delay: float | None = None,
+        seconds: float | None = None,
     ) -> dict[str, Any]:
-        """Make the next ``times`` matching requests misbehave (see README for the kinds)."""
+        """Make the next ``times`` matching requests (or all for ``seconds``) misbehave (see README)."""
         fault = make_fault(
-            endpoint=endpoint, kind=kind, times=times, vendor=vendor, status=status, code=code, delay=delay
+            endpoint=endpoint, kind=kind, times=times, vendor=vendor, status=status, code=code, delay=delay,
+            seconds=seconds
         )
         return self.state.add_fault(fault).as_dict()
 

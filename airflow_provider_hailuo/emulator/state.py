@@ -7,6 +7,7 @@ thread while tests call ``EmulatorServer.configure`` / ``requests`` from theirs.
 from __future__ import annotations
 
 import copy
+import hashlib
 import secrets
 import threading
 import time
@@ -70,6 +71,7 @@ class Task:
             "video_width": self.request.width,
             "video_height": self.request.height,
             "created_at": self.created_at,
+            "finished_at": self.finished_at,
             "generation_seconds": self.generation_seconds,
             "finished": progress >= 1.0,
             "outcome": ("success" if self.succeeded else "fail"),
@@ -86,11 +88,20 @@ class Fault:
     status: int | None = None
     code: int | None = None
     delay: float | None = None
+    #: A time-bounded fault: every matching request for this many seconds after it was added
+    #: (``times`` is then ignored), like a vendor-side rate-limit storm.
+    seconds: float | None = None
     id: int = 0
     fired: int = field(default=0)
+    expires_mono: float | None = field(default=None, repr=False)
+
+    def expired(self, now_mono: float) -> bool:
+        return self.expires_mono is not None and now_mono >= self.expires_mono
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("expires_mono")
+        return out
 
 
 def make_fault(
@@ -101,6 +112,7 @@ def make_fault(
     status: int | None = None,
     code: int | None = None,
     delay: float | None = None,
+    seconds: float | None = None,
 ) -> Fault:
     if endpoint not in ENDPOINTS:
         raise ConfigError(f"fault endpoint must be one of {', '.join(ENDPOINTS)}, got {endpoint!r}")
@@ -116,6 +128,8 @@ def make_fault(
         raise ConfigError(f"fault code must be an integer base_resp code, got {code!r}")
     if delay is not None and (isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0):
         raise ConfigError(f"fault delay must be a number of seconds >= 0, got {delay!r}")
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0):
+        raise ConfigError(f"fault seconds must be a number of seconds > 0, got {seconds!r}")
     if kind == "expired_url" and endpoint not in ("download", "backup_download", "v2_download"):
         raise ConfigError("expired_url faults apply to the download endpoints only")
     if kind == "http_status" and status is None:
@@ -132,7 +146,21 @@ def make_fault(
         status=status,
         code=code,
         delay=None if delay is None else float(delay),
+        seconds=None if seconds is None else float(seconds),
     )
+
+
+def task_generation_seconds(setting: float | list[float], vendor: str, request: VideoRequest) -> float:
+    """The generation time of one task: the setting, or for ``[min, max]`` a point in that range.
+
+    The point comes from a hash of the vendor and the prompt, so a load is the same from run to
+    run (and a resubmitted prompt takes as long as before).
+    """
+    if not isinstance(setting, list):
+        return float(setting)
+    low, high = setting
+    digest = hashlib.sha256(f"{vendor}\0{request.prompt or ''}".encode()).digest()
+    return low + (high - low) * int.from_bytes(digest[:8], "big") / 2**64
 
 
 class EmulatorState:
@@ -187,7 +215,7 @@ class EmulatorState:
                 request=request,
                 created_at=time.time(),
                 created_mono=time.monotonic(),
-                generation_seconds=float(config["generation_seconds"]),
+                generation_seconds=task_generation_seconds(config["generation_seconds"], vendor, request),
                 final_status=config["final_status"],
                 fail_reason=config["fail_reason"],
                 moderation_output=config["moderation"] == "output",
@@ -253,6 +281,8 @@ class EmulatorState:
         with self.lock:
             self._fault_ids += 1
             fault.id = self._fault_ids
+            if fault.seconds is not None:
+                fault.expires_mono = time.monotonic() + fault.seconds
             self.faults.append(fault)
             return fault
 
@@ -262,17 +292,22 @@ class EmulatorState:
 
     def fault_list(self) -> list[dict[str, Any]]:
         with self.lock:
+            now = time.monotonic()
+            self.faults = [fault for fault in self.faults if not fault.expired(now)]
             return [fault.as_dict() for fault in self.faults]
 
     def take_fault(self, endpoint: str, vendor: str | None) -> Fault | None:
         """The first fault matching this request, consumed once (removed when used up)."""
         with self.lock:
+            now = time.monotonic()
+            self.faults = [fault for fault in self.faults if not fault.expired(now)]
             for fault in self.faults:
                 if fault.endpoint == endpoint and (fault.vendor is None or fault.vendor == vendor):
-                    fault.times -= 1
                     fault.fired += 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
+                    if fault.seconds is None:
+                        fault.times -= 1
+                        if fault.times <= 0:
+                            self.faults.remove(fault)
                     return copy.copy(fault)
         return None
 

@@ -32,6 +32,7 @@ from airflow_provider_hailuo.exceptions import (
     HailuoStorageError,
 )
 from airflow_provider_hailuo.transfers.error_hints import json_error_message, xml_error_code
+from airflow_provider_hailuo.transfers.progress import DownloadProgress
 from airflow_provider_hailuo.transfers.verify import (
     StreamDigest,
     check_complete,
@@ -124,6 +125,7 @@ class VideoFetcher:
         self._resumable = False
         self._content_location: DownloadLocation | None = None
         self._masked: set[str] = set()
+        self.progress = DownloadProgress(self.log, f"downloading {self.video_label}")
 
     # -- locations ---------------------------------------------------------------------------
     def resolve(self) -> DownloadLocation:
@@ -330,6 +332,7 @@ class VideoFetcher:
             self.digest.update(chunk)
             sink.write(chunk)  # storage errors propagate as they are: retrying the download cannot help
             received += len(chunk)
+            self.progress.update(self.digest.count, total)
             if total is not None and self.digest.count > total:
                 self._rewind(sink)
                 raise _SourceFailed(f"{where} sent more bytes than the {total:,} it announced")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import AssetAlias, BaseOperator
 
 from airflow_provider_hailuo.exceptions import HailuoInvalidRequestError, HailuoStorageError
+from airflow_provider_hailuo.transfers.links import StoredVideoLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
@@ -48,7 +49,11 @@ class HailuoToObjectStorageOperator(BaseOperator):
     :param overwrite: replace an existing object at ``dest``. When False (default) an existing
         object fails the task before anything is downloaded, and is left untouched.
     :param write_metadata: also write the JSON sidecar ``<dest>.json``.
-    :return: ``{"uri", "size", "sha256", "content_type": "video/mp4", "video_task_id"}``.
+    :param poster: a JPEG of the first frame at ``<dest>.jpg``, written after the MP4 is in place:
+        ``"auto"`` (default) when PyAV is installed, ``True`` always (fails before downloading
+        without PyAV), ``False`` never. See ``transfers/poster.py``.
+    :return: ``{"uri", "size", "sha256", "content_type": "video/mp4", "video_task_id", "poster_uri",
+        "has_audio"}``.
 
     The operator adds ``AssetAlias("hailuo-videos")`` to its outlets and, once the video is in
     place, emits an event for the concrete URI on it (extra: vendor, video_task_id, size, sha256).
@@ -58,6 +63,8 @@ class HailuoToObjectStorageOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("dest", "video", "video_task_id", "file_id", "hailuo_conn_id", "dest_conn_id")
     ui_color = "#f0e4ff"
+    #: "Stored video": the object in the S3 / GCS console (none for file://), see ``links.py``.
+    operator_extra_links = (StoredVideoLink(),)
 
     #: Tuning knobs (class attributes, so the constructor keeps the public contract's parameters).
     chunk_size: int = 1024 * 1024
@@ -80,6 +87,7 @@ class HailuoToObjectStorageOperator(BaseOperator):
         dest_conn_id: str | None = None,
         overwrite: bool = False,
         write_metadata: bool = True,
+        poster: bool | str = "auto",
         **kwargs: Any,
     ) -> None:
         outlets = kwargs.pop("outlets", None)
@@ -107,6 +115,7 @@ class HailuoToObjectStorageOperator(BaseOperator):
         self.dest_conn_id = dest_conn_id
         self.overwrite = overwrite
         self.write_metadata = write_metadata
+        self.poster = poster
         self._lineage: tuple[str, str, Destination] | None = None
 
     # -- inputs ------------------------------------------------------------------------------
@@ -181,12 +190,19 @@ class HailuoToObjectStorageOperator(BaseOperator):
         from airflow_provider_hailuo.hooks import get_hook
         from airflow_provider_hailuo.transfers.download import VideoFetcher
         from airflow_provider_hailuo.transfers.paths import parse_destination
+        from airflow_provider_hailuo.transfers.poster import (
+            check_poster_option,
+            probe_has_audio,
+            remove_stale_poster,
+            write_poster,
+        )
         from airflow_provider_hailuo.transfers.sidecar import build_sidecar, sidecar_bytes
         from airflow_provider_hailuo.transfers.storage import filesystem_for, staged_write, write_atomically
 
         # 1. inputs, before any request
         dest = parse_destination(self.dest, self.dest_conn_id)
         info = self._video_info()
+        make_poster = check_poster_option(self.poster)
         task_id = info["video_task_id"]
         # A v2 (MiniMax-H3) result dict says so: its video is found by querying the v2 task again.
         hook = get_hook(self.hailuo_conn_id).for_api(str(info.get("api") or "v1"), info.get("model"))
@@ -253,6 +269,18 @@ class HailuoToObjectStorageOperator(BaseOperator):
             hook.vendor, task_id, dest.uri, f"{result.size:,}", result.sha256, result.source, result.attempts,
             result.url_refreshes,
         )
+        # 4. what can be seen: the audio probe and the poster, from the stored, complete MP4
+        has_audio = probe_has_audio(dest, fs)
+        poster_uri = None
+        if make_poster:
+            poster_uri = write_poster(dest, fs, required=self.poster is True, log=self.log)
+        else:
+            if self.poster == "auto":
+                self.log.info("No poster frame for %s: PyAV is not installed (pip install "
+                              "'airflow-provider-hailuo[poster]')", dest.uri)
+            if self.overwrite:
+                remove_stale_poster(dest, fs, self.log)
+        StoredVideoLink.persist(context, self, dest)
         self._emit_asset_event(context, dest, hook.vendor, task_id, result.size, result.sha256)
         self._lineage = (hook.vendor, task_id, dest)
         return {
@@ -261,6 +289,8 @@ class HailuoToObjectStorageOperator(BaseOperator):
             "sha256": result.sha256,
             "content_type": CONTENT_TYPE,
             "video_task_id": task_id,
+            "poster_uri": poster_uri,
+            "has_audio": has_audio,
         }
 
     def _remove_quietly(self, where: Destination, fs: Any) -> None:

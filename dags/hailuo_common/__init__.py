@@ -161,11 +161,16 @@ def storage_path(uri: str) -> Any:
 
 def write_json(uri: str, document: Any) -> str:
     """Write a JSON document to object storage (parents created where the store has them)."""
+    return write_text(uri, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_text(uri: str, text: str) -> str:
+    """Write a UTF-8 text object (a manifest, a review page) to object storage."""
     path = storage_path(uri)
     if path.protocol in ("file", "local", ""):
         path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as handle:
-        handle.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+        handle.write(text)
     return uri
 
 

@@ -103,11 +103,33 @@ def test_daily_content_stores_a_verified_mp4_per_prompt(
             assert next(container.decode(stream)) is not None
         sidecar = json.loads(Path(f"{path}.json").read_text())
         assert (sidecar["sha256"], sidecar["video_task_id"]) == (entry["sha256"], entry["video_task_id"])
+        assert entry["poster_uri"] == entry["uri"] + ".jpg" and Path(f"{path}.jpg").read_bytes()[:2] == b"\xff\xd8"
+        assert entry["has_audio"] is False
         # The mode travels from the generate task's result dict to the manifest and the sidecar.
         assert entry["mode"] == sidecar["mode"] == "text" and entry["api"] == sidecar["api"] == "v1"
         assert entry["estimated_cost"] == sidecar["estimated_cost"] == {"amount": {6: 1.0, 10: 2.0}[duration],
                                                                          "unit": "credits"}
     assert not list((media / "daily" / day).glob(".*")), "no staging leftovers"
+    page = (media / "daily" / day / "index.html").read_text(encoding="utf-8")
+    for _, name, *_ in expected:  # relative links: the folder can be copied or served as it is
+        assert f'src="{name}"' in page and f'src="{name}.jpg"' in page
+    assert page.count('<article class="card"') == len(PROMPTS)
+
+
+def test_review_page_escapes_what_users_wrote_and_shows_dashes_for_the_unknown(dags_module_env: None) -> None:
+    from hailuo_common.review_page import review_page_html
+
+    page = review_page_html({"day": "2026-03-01", "run_id": "r<1>", "videos": [
+        {"index": 0, "prompt": '<script>alert("x")</script> & 雨', "model": "M<odel>", "duration": 6,
+         "size": 3_500_000, "uri": "s3://b/d/01-a.mp4", "poster_uri": None, "video_task_id": "7"},
+        {"index": 1, "prompt": "two", "model": "m", "uri": "file:///m/d/02-b.mp4", "poster_uri":
+         "file:///m/d/02-b.mp4.jpg", "estimated_cost": {"amount": 0.25, "unit": "USD"}},
+    ]})
+    assert "<script>" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 雨" in page
+    assert "M&lt;odel&gt;" in page and "r&lt;1&gt;" in page
+    assert 'src="01-a.mp4"' in page and 'src="02-b.mp4.jpg"' in page and 'poster="02-b.mp4.jpg"' in page
+    assert "<dt>estimated cost</dt><dd>—</dd>" in page and "<dd>0.25 USD</dd>" in page
+    assert "<dd>3.3 MB</dd>" in page
 
 
 # -- where the prompts come from ------------------------------------------------------------------

@@ -290,3 +290,26 @@ def test_init_creates_the_pool_the_dags_use(compose: dict[str, Any], dag_setting
     assert match.group(1) == dag_settings.POOL and int(match.group(2)) >= 1
     assert environment(init)["_AIRFLOW_DB_MIGRATE"] == "true"
     assert script.index("/entrypoint airflow version") < script.index("airflow pools set"), "migrate first"
+
+
+def test_scale_settings_are_the_ones_the_distributed_test_proved(compose: dict[str, Any]) -> None:
+    from tests.e2e import distributed_stack as proven
+    from tests.e2e.test_distributed_load import POOL_SLOTS
+
+    services = compose["services"]
+    assert int(services["airflow-triggerer"]["deploy"]["replicas"]) == len(proven.TRIGGERERS) == 2
+    assert int(services["airflow-worker"]["deploy"]["replicas"]) == len(proven.WORKERS) == 2
+    for name in [*AIRFLOW_SERVICES, "airflow-init"]:
+        env = environment(services[name])
+        assert int(env["AIRFLOW__CELERY__WORKER_CONCURRENCY"]) == proven.WORKER_CONCURRENCY
+        assert int(env["AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER"]) == 1
+        assert env["AIRFLOW__CELERY__TASK_ACKS_LATE"] == "True"
+        assert int(env["AIRFLOW__TRIGGERER__CAPACITY"]) == proven.TRIGGERER_CAPACITY >= POOL_SLOTS
+        # >= the harness's (longer than its longest generation); real clips take minutes.
+        assert int(env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"]) >= proven.TASK_HEARTBEAT_TIMEOUT
+        assert (int(env["AIRFLOW__CORE__PARALLELISM"]), int(env["AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG"])) == (
+            proven.PARALLELISM, proven.MAX_ACTIVE_TASKS_PER_DAG)
+        assert "+psycopg2://" in env["AIRFLOW__CELERY__RESULT_BACKEND"], "SQLAlchemy 2.1 defaults to psycopg 3"
+    script = "\n".join(command_words(services["airflow-init"]["command"]))
+    pool = re.search(r'^airflow pools set \S+ "(\d+)"', script, re.MULTILINE)
+    assert pool and int(pool.group(1)) == POOL_SLOTS

@@ -132,6 +132,9 @@ JOB_TYPES: dict[str, str] = {
     "triggerer": "TriggererJob",
     "dag-processor": "DagProcessorJob",
 }
+#: A component whose environment sets this reports it as its host name (``[core] hostname_callable``
+#: of the distributed stack), so two triggerers on one machine are told apart in Job rows and TIs.
+HOSTNAME_ENV = "HAILUO_E2E_HOSTNAME"
 TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 TERMINAL_TI_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
 
@@ -363,6 +366,10 @@ class _Component:
     name: str
     argv: list[str]
     log_path: Path
+    #: Added to the stack's environment for this component only (e.g. its host name).
+    env: dict[str, str] = field(default_factory=dict)
+    #: Extra ``subprocess.Popen`` keywords (e.g. ``user=`` for a server that refuses root).
+    popen: dict[str, Any] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
     expected_up: bool = False  # False after stop/kill: its death is not an error
@@ -371,6 +378,9 @@ class _Component:
 
 class AirflowStack:
     """A real Airflow (api-server, scheduler, dag-processor, triggerer) on a temporary home."""
+
+    #: Names ``components=`` and ``start_component`` accept.
+    known_components: tuple[str, ...] = COMPONENTS
 
     def __init__(
         self,
@@ -388,9 +398,9 @@ class AirflowStack:
         grace: float = 15.0,
         sqlite_wal: bool = True,
     ) -> None:
-        unknown = set(components) - set(COMPONENTS)
+        unknown = set(components) - set(self.known_components)
         if unknown:
-            raise ValueError(f"unknown components {sorted(unknown)}; known: {COMPONENTS}")
+            raise ValueError(f"unknown components {sorted(unknown)}; known: {self.known_components}")
         self.home = Path(home).resolve()
         self.dags_folder = Path(dags_folder).resolve()
         self.extra_env = dict(extra_env or {})
@@ -548,10 +558,11 @@ class AirflowStack:
         t0 = time.monotonic()
         self._write_home()
         self.env = self._build_env()
-        self._migrate()
-        self.timings["migrated"] = time.monotonic() - t0
         api_ok = False
         try:
+            self._start_services()
+            self._migrate()
+            self.timings["migrated"] = time.monotonic() - t0
             for attempt in range(3):
                 for name in self.component_names:
                     self.start_component(name, wait=False)
@@ -565,8 +576,10 @@ class AirflowStack:
                 except AirflowStackError:
                     if attempt < 2 and "address already in use" in self.logs("api-server").lower():
                         # Another process took the port between free_port() and bind: new port.
-                        self._terminate(list(self._components.values()))
-                        self._components.clear()
+                        airflow = [c for c in self._components.values() if c.name not in self.service_names]
+                        self._terminate(airflow)
+                        for comp in airflow:
+                            del self._components[comp.name]
                         self.api_port = free_port()
                         self._write_home()
                         self.env = self._build_env()
@@ -576,8 +589,8 @@ class AirflowStack:
             self.timings["api_up"] = time.monotonic() - t0
             deadline = time.monotonic() + self.startup_timeout
             for name in self.component_names:
-                if name in JOB_TYPES:
-                    self._wait_job_up(name, set(), deadline)
+                if name != "api-server":
+                    self._wait_component_up(name, set(), deadline)
             self.timings["jobs_up"] = time.monotonic() - t0
             for dag_id in wait_for_dags:
                 self.wait_for_dag(dag_id, timeout=max(5.0, deadline - time.monotonic()))
@@ -587,6 +600,12 @@ class AirflowStack:
             raise
         self.startup_seconds = time.monotonic() - t0
         return self
+
+    def _start_services(self) -> None:
+        """Start what Airflow needs before ``db migrate`` (nothing here: SQLite is a file)."""
+
+    #: Components that other components depend on (databases, brokers): stopped last.
+    service_names: tuple[str, ...] = ()
 
     def __enter__(self) -> AirflowStack:
         if not self._started:
@@ -622,22 +641,39 @@ class AirflowStack:
                 raise AirflowStackError(f"could not switch {self.db_path} to WAL (journal_mode={mode})")
 
     def _component(self, name: str) -> _Component:
-        if name not in COMPONENTS:
-            raise ValueError(f"unknown component {name!r}; known: {COMPONENTS}")
         comp = self._components.get(name)
         if comp is None:
-            args = {
-                "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(self.api_port),
-                               "--workers", "1"],
-                # No log-serving side process (it would bind fixed ports 8793/8794); logs are
-                # read from the files under <home>/logs.
-                "scheduler": ["scheduler", "--skip-serve-logs"],
-                "triggerer": ["triggerer", "--skip-serve-logs"],
-                "dag-processor": ["dag-processor"],
-            }[name]
-            comp = _Component(name, [*self._airflow_argv(), *args], self.log_dir / f"{name}.log")
+            comp = self._make_component(name)
             self._components[name] = comp
         return comp
+
+    def _make_component(self, name: str) -> _Component:
+        """How to run one named component (subclasses add their own names)."""
+        if name not in COMPONENTS:
+            raise ValueError(f"unknown component {name!r}; known: {COMPONENTS}")
+        args = {
+            "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(self.api_port),
+                           "--workers", "1"],
+            # No log-serving side process (it would bind fixed ports 8793/8794); logs are
+            # read from the files under <home>/logs.
+            "scheduler": ["scheduler", "--skip-serve-logs"],
+            "triggerer": ["triggerer", "--skip-serve-logs"],
+            "dag-processor": ["dag-processor"],
+        }[name]
+        return _Component(name, [*self._airflow_argv(), *args], self.log_dir / f"{name}.log")
+
+    def _job_type(self, name: str) -> str | None:
+        """The ``job_type`` of the Job row the component writes, or None (api-server, servers)."""
+        return JOB_TYPES.get(name)
+
+    def _wait_component_up(self, name: str, known_jobs: set[int], deadline: float) -> dict[str, Any] | None:
+        """Wait until a just-started component is usable; its new Job row when it writes one."""
+        if name == "api-server":
+            self._wait_api_up(deadline)
+            return None
+        if self._job_type(name):
+            return self._wait_job_up(name, known_jobs, deadline)
+        return None
 
     def start_component(self, name: str, *, wait: bool = True,
                         timeout: float | None = None) -> dict[str, Any] | None:
@@ -653,7 +689,7 @@ class AirflowStack:
         comp = self._component(name)
         if comp.proc is not None and comp.proc.poll() is None:
             raise AirflowStackError(f"{name} is already running (pid {comp.proc.pid})")
-        known_jobs = self._job_ids(name) if (wait and name in JOB_TYPES) else set()
+        known_jobs = self._job_ids(name) if (wait and self._job_type(name)) else set()
         comp.starts += 1
         with open(comp.log_path, "ab") as out:
             out.write(
@@ -662,18 +698,14 @@ class AirflowStack:
             )
             out.flush()
             comp.proc = subprocess.Popen(
-                comp.argv, env=self.env, cwd=self.home, stdout=out, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                comp.argv, **{"cwd": self.home, **comp.popen}, env={**self.env, **comp.env}, stdout=out,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             )
         self._sessions.append(comp.proc.pid)
         comp.started_at = time.monotonic()
         comp.expected_up = True
         if wait:
-            deadline = time.monotonic() + (timeout or self.startup_timeout)
-            if name == "api-server":
-                self._wait_api_up(deadline)
-            else:
-                return self._wait_job_up(name, known_jobs, deadline)
+            return self._wait_component_up(name, known_jobs, time.monotonic() + (timeout or self.startup_timeout))
         return None
 
     def pids(self, name: str) -> list[int]:
@@ -731,7 +763,9 @@ class AirflowStack:
         self._stopped = True
         for watcher in list(self._watchers.values()):
             watcher.stop(timeout=2)
-        self._terminate(list(self._components.values()))
+        comps = list(self._components.values())
+        self._terminate([c for c in comps if c.name not in self.service_names])
+        self._terminate([c for c in comps if c.name in self.service_names])
         for http in self._http_sessions:
             http.close()
         _LIVE_STACKS.discard(self)
@@ -1072,7 +1106,7 @@ class AirflowStack:
             time.sleep(0.25)
 
     def _jobs(self, name: str) -> list[dict[str, Any]]:
-        page = self.api("GET", "/jobs", params={"job_type": JOB_TYPES[name], "limit": 100,
+        page = self.api("GET", "/jobs", params={"job_type": self._job_type(name), "limit": 100,
                                                  "order_by": "-id"})
         return list(page.get("jobs", []))
 
@@ -1084,12 +1118,13 @@ class AirflowStack:
         while True:
             self._check_alive()
             jobs = self._safe(lambda: self._jobs(name), [])
+            hostname = self._components[name].env.get(HOSTNAME_ENV) if name in self._components else None
             fresh = [j for j in jobs if int(j["id"]) not in known and j.get("state") == "running"
-                     and j.get("latest_heartbeat")]
+                     and j.get("latest_heartbeat") and (hostname is None or j.get("hostname") == hostname)]
             if fresh:
                 return fresh[0]
             if time.monotonic() > deadline:
-                raise AirflowStackError(f"{name} wrote no new running {JOB_TYPES[name]} in time\n"
+                raise AirflowStackError(f"{name} wrote no new running {self._job_type(name)} in time\n"
                                         + self.diagnostics([name], lines=80))
             time.sleep(0.25)
 

@@ -13,6 +13,7 @@ Call signature (both)::
         wait_for_dags=(),          # DAG ids that must be parsed before the call returns
         extra_env=None,            # e.g. {"AIRFLOW_CONN_MY_CONN": json.dumps({...})}
         config=None,               # airflow.cfg overrides {"section": {"key": "value"}}
+        stack_class=AirflowStack,  # or DistributedAirflowStack (distributed_stack.py)
         **other AirflowStack keyword arguments,
     )
 
@@ -51,6 +52,7 @@ class StackFactory:
         *,
         dag_files: Mapping[str, str] | None = None,
         wait_for_dags: tuple[str, ...] | list[str] = (),
+        stack_class: type[AirflowStack] = AirflowStack,
         **kwargs: Any,
     ) -> AirflowStack:
         n = len(self.stacks)
@@ -59,7 +61,7 @@ class StackFactory:
             Path(dags_folder).mkdir(parents=True, exist_ok=True)
         for name, source in (dag_files or {}).items():
             (Path(dags_folder) / name).write_text(source)
-        stack = AirflowStack(home=self.base / f"airflow{n}", dags_folder=dags_folder, **kwargs)
+        stack = stack_class(home=self.base / f"airflow{n}", dags_folder=dags_folder, **kwargs)
         self.stacks.append(stack)
         stack.start(wait_for_dags=wait_for_dags)
         return stack

@@ -32,6 +32,26 @@ def test_generation_seconds(emulator: EmulatorServer) -> None:
     assert query(emulator, "minimax", task_id).json()["status"] == "Preparing"
 
 
+def test_generation_seconds_range_is_per_prompt_and_repeatable(emulator: EmulatorServer) -> None:
+    emulator.configure(generation_seconds=[20, 90])
+    prompts = [f"clip {n}" for n in range(40)]
+    for prompt in prompts:
+        task_id_of("dmxapi", submit(emulator, "dmxapi", prompt=prompt))
+    first = {t["task_id"]: t for t in emulator.tasks()}
+    times = [t["generation_seconds"] for t in first.values()]
+    assert all(20 <= s <= 90 for s in times) and max(times) - min(times) > 35, times  # spread, not one value
+    for task in first.values():
+        assert task["finished_at"] == pytest.approx(task["created_at"] + task["generation_seconds"])
+    emulator.reset()
+    emulator.configure(generation_seconds=[20, 90])
+    for prompt in prompts:
+        task_id_of("dmxapi", submit(emulator, "dmxapi", prompt=prompt))
+    assert sorted(t["generation_seconds"] for t in emulator.tasks()) == sorted(times)  # same load every run
+    for bad in ([90, 20], [1], [1, "x"]):
+        with pytest.raises(ConfigError, match="generation_seconds"):
+            emulator.configure(generation_seconds=bad)
+
+
 def test_final_status_applies_to_later_submits(emulator: EmulatorServer) -> None:
     emulator.configure(generation_seconds=0.2)
     before = task_id_of("dmxapi", submit(emulator, "dmxapi", prompt="before"))

@@ -11,7 +11,7 @@ import requests
 
 from airflow_provider_hailuo.emulator import EmulatorServer, synthetic_video_chunks
 
-from .helpers import AUTH, TIMEOUT, generate, query, retrieve, submit, task_id_of
+from .helpers import API_KEY, AUTH, TIMEOUT, generate, query, retrieve, submit, task_id_of
 
 pytestmark = pytest.mark.integration
 
@@ -186,3 +186,21 @@ def test_retrieve_faults(emulator: EmulatorServer) -> None:
     emulator.add_fault(endpoint="retrieve", kind="base_resp", code=1000)
     assert retrieve(emulator, "minimax", result["file_id"]).json()["base_resp"]["status_code"] == 1000
     assert retrieve(emulator, "minimax", result["file_id"]).json()["base_resp"]["status_code"] == 0
+
+
+def test_time_bounded_fault_fires_for_its_seconds_then_expires(emulator: EmulatorServer) -> None:
+    fault = emulator.add_fault(endpoint="submit", kind="base_resp", code=1002, seconds=1.0)
+    assert fault["seconds"] == 1.0
+    for _ in range(3):  # not consumed: every request inside the window is refused
+        assert submit(emulator, "minimax", prompt="storm").json()["base_resp"]["status_code"] == 1002
+    assert submit(emulator, "modelverse", prompt="storm").status_code == 429
+    assert emulator.count("submit") == 4 and not emulator.tasks()
+    time.sleep(1.1)
+    task_id_of("minimax", submit(emulator, "minimax", prompt="after the storm"))
+    assert emulator.faults() == []
+
+
+def test_time_bounded_fault_seconds_must_be_positive(emulator: EmulatorServer) -> None:
+    response = requests.post(f"{emulator.url}/_emulator/faults", headers={"Authorization": API_KEY}, timeout=TIMEOUT,
+                             json={"endpoint": "submit", "kind": "reset", "seconds": 0})
+    assert response.status_code == 400 and "seconds" in response.text

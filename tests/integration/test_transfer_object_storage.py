@@ -80,8 +80,9 @@ def served_sha256(emulator: Any, task_id: str) -> list[str]:
 
 def check_result(result: dict[str, Any], video: dict[str, Any], uri: str, data: bytes) -> None:
     sha = hashlib.sha256(data).hexdigest()
+    # a synthetic video has no frame to decode: no poster (poster="auto" logs why), no audio
     assert result == {"uri": uri, "size": len(data), "sha256": sha, "content_type": "video/mp4",
-                      "video_task_id": video["video_task_id"]}
+                      "video_task_id": video["video_task_id"], "poster_uri": None, "has_audio": False}
 
 
 def check_sidecar(sidecar: dict[str, Any], video: dict[str, Any], result: dict[str, Any]) -> None:
@@ -390,6 +391,19 @@ def test_logs_never_show_a_signed_url_or_the_key(emulator: Any, vendor_conns: di
     assert EMULATOR_API_KEY not in ours + stored
 
 
+def test_a_download_logs_its_progress(emulator: Any, vendor_conns: dict[str, str], synthetic: int, tmp_path: Path,
+                                      caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_hailuo.transfers import progress
+
+    monkeypatch.setattr(progress, "PROGRESS_INTERVAL", 0.0)  # every chunk here: the wiring is what is tested
+    video = finished_video(vendor_conns["modelverse"])
+    with caplog.at_level(logging.INFO):
+        run(f"file://{tmp_path}/v.mp4", vendor_conns["modelverse"], video)
+    ours = capsys.readouterr().out + "\n".join(record.getMessage() for record in caplog.records)
+    assert f"downloading modelverse video_task_id {video['video_task_id']}: 2.5 MB of 2.5 MB (100 %)" in ours
+
+
 def test_dag_test_templates_dest_and_pushes_xcom(airflow_db: Path, emulator: Any, vendor_conns: dict[str, str],
                                                  synthetic: int, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
@@ -422,7 +436,8 @@ def test_dag_test_templates_dest_and_pushes_xcom(airflow_db: Path, emulator: Any
         events = session.scalars(select(AssetEvent).where(AssetEvent.source_run_id == dag_run.run_id)).all()
         event_uris = [(event.asset.uri, [alias.name for alias in event.source_aliases]) for event in events]
     assert values == [{"uri": f"file://{dest}", "size": SIZE, "sha256": synthetic_video_sha256(SIZE),
-                       "content_type": "video/mp4", "video_task_id": values[0]["video_task_id"]}]
+                       "content_type": "video/mp4", "video_task_id": values[0]["video_task_id"],
+                       "poster_uri": None, "has_audio": False}]
     assert event_uris == [(f"file://{dest}", [HAILUO_VIDEOS_ALIAS])]
 
 
