@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,8 +86,24 @@ def test_image_url_is_assumed_16_9(emulator: EmulatorServer) -> None:
 
 
 def test_videos_are_cached(emulator: EmulatorServer) -> None:
-    fetch(emulator, model="MiniMax-Hailuo-2.3", resolution="768P")
-    cached = sorted(path.name for path in emulator.cache.directory.glob("*1366x768-6s.mp4"))
-    assert len(cached) == 1
+    """One render per request (each clip draws its own task id since issue 17): a second download of
+    the same task is served from the cache, a new task gets its own file. The cache directory is
+    shared by the session's tests, so files are counted before and after."""
+
+    def clips() -> set[Path]:
+        return set(emulator.cache.directory.glob("hailuo-emu-v*-1366x768-*.mp4"))
+
+    emulator.configure(generation_seconds=0)
+    before = clips()
+    result = generate(emulator, "minimax", model="MiniMax-Hailuo-2.3", resolution="768P")
+    first = requests.get(result["url"], timeout=TIMEOUT)
+    assert first.status_code == 200
+    new = clips() - before
+    assert len(new) == 1, new
+    (path,) = new
+    stamp = path.stat().st_mtime_ns
+    again = requests.get(result["url"], timeout=TIMEOUT)
+    assert again.content == first.content == path.read_bytes()
+    assert clips() - before == new and path.stat().st_mtime_ns == stamp  # served, not rendered again
     fetch(emulator, "dmxapi", model="MiniMax-Hailuo-02")
-    assert sorted(path.name for path in emulator.cache.directory.glob("*1366x768-6s.mp4")) == cached
+    assert len(clips() - before) == 2
