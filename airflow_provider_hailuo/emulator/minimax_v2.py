@@ -194,28 +194,32 @@ class MiniMaxV2:
 
         return lookup
 
+    async def _admitted(
+        self, request: web.Request, account: str, key_type: str, validate: Callable[..., Any]
+    ) -> tuple[Any, web.StreamResponse | None]:
+        """(the validated request, None), or (None, the error answer): admission, then the rules."""
+        body, error = await self._admit(request, account, key_type)
+        if error is not None or body is None:
+            return None, error or self._error(500)
+        try:
+            return validate(body, self._lookup(account)), None
+        except V2Invalid as exc:
+            return None, self._error(400, str(exc))
+
     async def _submit(
         self, request: web.Request, account: str, key_type: str, fault: Fault | None
     ) -> web.StreamResponse:
-        body, error = await self._admit(request, account, key_type)
-        if error is not None or body is None:
-            return error or self._error(500)
-        try:
-            video = validate_create(body, self._lookup(account))
-        except V2Invalid as exc:
-            return self._error(400, str(exc))
+        video, error = await self._admitted(request, account, key_type, validate_create)
+        if error is not None:
+            return error
         return self._accept(account, self._config()) or self._create(account, "generation", video)
 
     async def _context_ir(
         self, request: web.Request, account: str, key_type: str, fault: Fault | None
     ) -> web.StreamResponse:
-        body, error = await self._admit(request, account, key_type)
-        if error is not None or body is None:
-            return error or self._error(500)
-        try:
-            video = validate_context_ir(body, self._lookup(account))
-        except V2Invalid as exc:
-            return self._error(400, str(exc))
+        video, error = await self._admitted(request, account, key_type, validate_context_ir)
+        if error is not None:
+            return error
         prompt, usage = expand_prompt(video.inputs, video.duration, video.ratio)
         video.usage = usage
         return self._accept(account, self._config()) or self._create(account, "h3_context_ir", video, prompt=prompt)
