@@ -13,7 +13,6 @@ import importlib.util
 import json
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,15 +32,6 @@ SIZE = 2_500_000  # > 2 chunks of 1 MiB, so truncation and resumption happen mid
 SIDECAR_KEYS = {"vendor", "api", "model", "video_task_id", "file_id", "prompt", "mode", "duration", "resolution",
                 "ratio", "width", "height", "size", "sha256", "content_type", "uri", "created", "usage",
                 "estimated_cost"}
-
-
-@pytest.fixture(scope="module")
-def moto_s3() -> Iterator[MotoS3]:
-    server = MotoS3.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(autouse=True)
