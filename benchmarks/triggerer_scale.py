@@ -81,6 +81,8 @@ IDLE_BASELINE_S = 1.0
 EMULATOR_LOG_LIMIT = 20_000
 
 POLLS = [0]  # status requests sent by this process (client-side count)
+READS = [0]  # connection reads that reached Airflow (the real triggerer asks its supervisor for each)
+SESSIONS = [0]  # aiohttp ClientSessions created
 
 
 # -- the pollers -------------------------------------------------------------------------------
@@ -95,6 +97,28 @@ def _count_transport_sends() -> None:
         return await original(self, request)
 
     AsyncTransport.send = counting_send  # type: ignore[method-assign]
+
+
+def _count_connection_reads_and_sessions() -> None:
+    """Count what reaches Airflow's connection API (``BaseHook.aget_connection``: in the real
+    triggerer, one round trip to the supervisor each) and every aiohttp session created."""
+    import aiohttp
+    from airflow.sdk import BaseHook
+
+    original_read = BaseHook.aget_connection.__func__  # type: ignore[attr-defined]
+
+    async def counting_read(cls: Any, conn_id: str) -> Any:
+        READS[0] += 1
+        return await original_read(cls, conn_id)
+
+    BaseHook.aget_connection = classmethod(counting_read)  # type: ignore[method-assign,assignment]
+    original_init = aiohttp.ClientSession.__init__
+
+    def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        SESSIONS[0] += 1
+        original_init(self, *args, **kwargs)
+
+    aiohttp.ClientSession.__init__ = counting_init  # type: ignore[method-assign]
 
 
 def _naive_trigger_class() -> type:
@@ -247,7 +271,7 @@ async def _timed_pass(pollers: Pollers, task_ids: list[str], emulator_pid: int) 
     marks: dict[str, float] = {}  # CPU and polls when the start is over (all pollers started and polled once)
     gc.callbacks.append(on_gc)
     rss_before = _rss()
-    polls_before = POLLS[0]
+    polls_before, reads_before, sessions_before = POLLS[0], READS[0], SESSIONS[0]
     emulator_cpu_before = _emulator_cpu(emulator_pid)
     tick_task = asyncio.create_task(ticker())
     # The idle loop's own cost (the ticker, the RSS sampler), subtracted from the pass's CPU time.
@@ -278,7 +302,8 @@ async def _timed_pass(pollers: Pollers, task_ids: list[str], emulator_pid: int) 
     right = sum(1 for outcome in outcomes if not isinstance(outcome, BaseException) and outcome[0])
     lags.sort()
     return {
-        "right": right, "errors": errors[:3], "polls": POLLS[0] - polls_before, "cpu": cpu - idle_rate * wall,
+        "right": right, "errors": errors[:3], "polls": POLLS[0] - polls_before,
+        "reads": READS[0] - reads_before, "sessions": SESSIONS[0] - sessions_before, "cpu": cpu - idle_rate * wall,
         "cpu_raw": cpu, "idle_cpu_rate": idle_rate, "wall": wall,
         "emulator_cpu": emulator_cpu, "lag_max": lags[-1], "lag_p99": lags[int(len(lags) * 0.99)],
         "lag_median": statistics.median(lags), "rss_growth": max(rss_samples) - rss_before,
@@ -334,6 +359,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
 
     mode, url, count = spec["mode"], spec["emulator_url"], spec["triggers"]
     base_url, headers = f"{url}/minimax", {"Authorization": f"Bearer {API_KEY}"}
+    _count_connection_reads_and_sessions()
     if mode in ("provider", "naive"):
         _count_transport_sends()
 
@@ -421,6 +447,8 @@ def report(results: dict[str, dict[str, Any]], count: int, spec: dict[str, Any])
                   f"{start_polls} polls, {start_cpu / count * 1e6:.0f} us per poller; after it: "
                   f"{r['steady_cpu'] / max(1, r['steady_polls']) * 1e6:.0f} us CPU per poll "
                   f"({r['steady_polls']} polls)")
+            print(f"{mode}: connection reads {r['reads']} ({r['reads'] / max(1, r['polls']):.2f} per poll), "
+                  f"aiohttp sessions created {r['sessions']}")
             print(f"{mode}: {r['wall']:.1f} s wall; polls in the emulator's log: {r['counted']}; emulator CPU "
                   f"{r['emulator_cpu'] / max(1, r['polls']) * 1e6:.0f} us/poll; "
                   f"{count} pollers started in {r['created_s']:.2f} s ({r['created_cpu']:.2f} s CPU), "

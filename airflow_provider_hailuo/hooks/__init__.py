@@ -34,13 +34,14 @@ def get_hook(conn_id: str, **kwargs: object) -> HailuoHook:
 
 
 async def aget_hook(conn_id: str, **kwargs: object) -> HailuoHook:
-    """Async-safe variant for triggers."""
-    from airflow.providers.common.compat.connection import get_async_connection
+    """Async-safe variant for triggers (the read is shared with any read of ``conn_id`` in flight)."""
+    from airflow.sdk import BaseHook
 
     from airflow_provider_hailuo.hooks.base import connection_not_found
+    from airflow_provider_hailuo.hooks.connection_reads import read_connection
 
     try:
-        conn = await get_async_connection(conn_id)
+        conn = await read_connection(conn_id, BaseHook)
     except Exception as exc:
         connection_not_found(exc, conn_id)
         raise

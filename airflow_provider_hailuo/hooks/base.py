@@ -25,6 +25,7 @@ from airflow_provider_hailuo.exceptions import (
     HailuoConfigurationError,
     HailuoError,
 )
+from airflow_provider_hailuo.hooks.polling import PollingClient
 from airflow_provider_hailuo.transport.aio import AsyncTransport
 from airflow_provider_hailuo.transport.policy import DEFAULT_POLICY, RetryPolicy
 from airflow_provider_hailuo.transport.sync import SyncTransport
@@ -182,19 +183,28 @@ class HailuoHook(BaseHook):
             raise
 
     async def aget_settings(self) -> ClientSettings:
-        """Read the connection without blocking the event loop (for triggers)."""
-        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+        """Read the connection without blocking the event loop (for triggers); called before every
+        poll, so the read is shared with any in flight, and an unchanged connection reuses the
+        settings (and the masking) of the last read."""
+        from airflow.providers.common.compat.connection import get_async_extra_dejson
+
+        from airflow_provider_hailuo.hooks.connection_reads import read_connection
 
         conn = self.__dict__.pop("_prefetched_connection", None)
         try:
             if conn is None:
-                conn = await get_async_connection(self.hailuo_conn_id, hook=self)
+                conn = await read_connection(self.hailuo_conn_id, type(self))
         except Exception as exc:
             connection_not_found(exc, self.hailuo_conn_id, repr(self.conn_type))
             raise
+        fingerprint = _fingerprint(conn)
+        cached = self.__dict__.get("_async_settings")
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]  # type: ignore[no-any-return]
         extra = await get_async_extra_dejson(conn)
         settings = self._settings_from(conn, extra)
         await _amask(conn.password)
+        self.__dict__["_async_settings"] = (fingerprint, settings)
         return settings
 
     # -- transports --------------------------------------------------------------------------
@@ -205,6 +215,10 @@ class HailuoHook(BaseHook):
 
     def get_conn(self) -> SyncTransport:
         return self.transport
+
+    def polling_client(self) -> PollingClient:
+        """What a trigger polls through: connection re-read per poll, session shared in the loop."""
+        return PollingClient(self)
 
     async def async_transport(self) -> AsyncTransport:
         """An AsyncTransport bound to this connection; use it as ``async with``."""
@@ -342,6 +356,15 @@ def hook_class_for(dialect: type[VendorDialect]) -> type[HailuoHook]:
         _GENERIC_HOOKS[dialect] = type(f"{dialect.__name__}Hook", (HailuoHook,), {"dialect_class": dialect,
                                                                                    "__module__": __name__})
     return _GENERIC_HOOKS[dialect]
+
+
+def _fingerprint(conn: Any) -> str:
+    """A digest of everything the settings are made of: equal digests, equal settings."""
+    import hashlib
+
+    fields = (getattr(conn, "conn_type", None), conn.host, conn.port, conn.schema, conn.login, conn.password,
+              getattr(conn, "extra", None))
+    return hashlib.sha256(repr(fields).encode()).hexdigest()
 
 
 def _mask(secret: str | None) -> None:

@@ -1,6 +1,7 @@
 """Asynchronous transport (aiohttp) with the same retry policy and call rules as the sync one.
 
-Used by the trigger: one ``aiohttp.ClientSession`` per trigger run, reused across polls. What a
+Used by the trigger on a session shared by every trigger of its connection in the loop
+(:mod:`.shared_sessions`), and with a session of its own elsewhere (``async with``). What a
 call sends, refuses and becomes lives in :mod:`.call`; this module does not import requests.
 """
 
@@ -15,6 +16,7 @@ import aiohttp
 
 from airflow_provider_hailuo.transport import call as api
 from airflow_provider_hailuo.transport.policy import DEFAULT_POLICY, RetryPolicy
+from airflow_provider_hailuo.transport.shared_sessions import new_session
 from airflow_provider_hailuo.vendors.base import HttpRequest, HttpResponse
 
 T = TypeVar("T")
@@ -39,10 +41,7 @@ class AsyncTransport(api.BoundClient):
 
     async def __aenter__(self) -> AsyncTransport:
         if self._session is None:
-            timeout = aiohttp.ClientTimeout(sock_connect=self.policy.connect_timeout,
-                                            sock_read=self.policy.read_timeout,
-                                            total=self.policy.connect_timeout + self.policy.read_timeout)
-            self._session = aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": api.USER_AGENT})
+            self._session = new_session(self.policy.connect_timeout, self.policy.read_timeout)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

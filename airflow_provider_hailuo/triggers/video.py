@@ -103,7 +103,7 @@ class HailuoVideoTrigger(BaseTrigger):
         yield TriggerEvent(event.to_dict())
 
     async def _wait(self) -> WaitEvent:
-        """Everything up to the one event; the HTTP session is closed before the event is sent."""
+        """Everything up to the one event; the session is given back before the event is sent."""
         decisions = WaitDecisions(
             video_task_id=self.video_task_id, vendor=None, deadline=self.deadline,
             poll_interval=self.poll_interval, max_transient_errors=self.max_transient_errors, log=self.log,
@@ -121,21 +121,22 @@ class HailuoVideoTrigger(BaseTrigger):
             await asyncio.sleep(first_delay)
             hook = (await hooks.aget_hook(self.hailuo_conn_id)).for_api(self.api)
             decisions.vendor = hook.vendor
-            # One HTTP session for the whole wait, not one per poll.
-            async with await hook.async_transport() as transport:
+            # The connection is re-read before every poll (a rotated key counts at the next poll);
+            # the HTTP session is shared by the loop's triggers of this connection and key.
+            async with hook.polling_client() as client:
                 step: float | WaitEvent | None = None
                 while not isinstance(step, WaitEvent):
                     if step is not None:
                         await asyncio.sleep(step)
                     answer: TaskStatus | HailuoError
                     try:
-                        answer = await hook.aget_status(self.video_task_id, transport)
+                        answer = await hook.aget_status(self.video_task_id, await client.transport())
                     except HailuoError as exc:
                         answer = exc
                     step = decisions.on_answer(answer) or decisions.next_step(time.time(), random_jitter())
                 if step.status == "timeout" and self.api != "v1":
                     last = answer if isinstance(answer, TaskStatus) else None
-                    await self._cancel_if_queued(hook, transport, last, "Timed out")
+                    await self._cancel_if_queued(hook, await client.transport(), last, "Timed out")
                 return step
         except Exception as exc:  # configuration errors, bugs: still exactly one event, never a crash
             if isinstance(exc, HailuoError):

@@ -47,6 +47,10 @@ class FakeTransport:
         self.hook.sessions_open -= 1
         self.hook.sessions_closed += 1
 
+    async def transport(self) -> FakeTransport:
+        """The per-poll transport of the hook's PollingClient; here the client is its own transport."""
+        return self
+
 
 class FakeHook:
     """Answers aget_status from a script: TaskStatus values or exceptions; the last one repeats."""
@@ -66,7 +70,7 @@ class FakeHook:
         assert api == "v1"  # these tests hold v1 rows
         return self
 
-    async def async_transport(self) -> FakeTransport:
+    def polling_client(self) -> FakeTransport:
         self.sessions_created += 1
         return FakeTransport(self)
 

@@ -1,0 +1,125 @@
+"""The triggerer's shared aiohttp sessions and de-duplicated connection reads, without a network."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+from typing import Any
+
+import pytest
+
+from airflow_provider_hailuo.hooks import connection_reads
+from airflow_provider_hailuo.transport.policy import DEFAULT_POLICY
+from airflow_provider_hailuo.transport.shared_sessions import SHARED_SESSIONS, SessionKey
+
+KEY = SessionKey.of("hailuo_test", "http://127.0.0.1:9/minimax", {"Authorization": "Bearer sk-1"}, DEFAULT_POLICY)
+
+
+def test_the_key_hashes_the_auth_headers_and_never_holds_them() -> None:
+    rotated = SessionKey.of("hailuo_test", "http://127.0.0.1:9/minimax", {"Authorization": "Bearer sk-2"},
+                            DEFAULT_POLICY)
+    assert rotated != KEY
+    assert "sk-1" not in repr(KEY) and "sk-1" not in str(KEY.__dict__)
+
+
+@pytest.mark.filterwarnings("error::ResourceWarning")
+def test_users_of_one_key_share_one_session_and_the_last_one_closes_it() -> None:
+    async def scenario() -> None:
+        first, second = SHARED_SESSIONS.acquire(KEY), SHARED_SESSIONS.acquire(KEY)
+        assert first is second and SHARED_SESSIONS.open_sessions() == 1
+        await SHARED_SESSIONS.release(KEY)
+        assert not first.closed  # one user left
+        await SHARED_SESSIONS.release(KEY)
+        assert first.closed and SHARED_SESSIONS.open_sessions() == 0
+        third = SHARED_SESSIONS.acquire(KEY)  # a new user after the last left: a new session
+        assert third is not first
+        await SHARED_SESSIONS.release(KEY)
+        assert third.closed
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.filterwarnings("error::ResourceWarning")
+def test_two_event_loops_never_share_a_session() -> None:
+    """Two threads, each with its own loop, hold a session for the same key at the same time; then
+    ``asyncio.run`` twice in a row. aiohttp sessions are bound to their loop: sharing one would fail."""
+    both_hold = threading.Barrier(2, timeout=30)
+    seen: dict[str, tuple[Any, Any]] = {}
+
+    def in_thread(name: str) -> None:
+        async def hold() -> None:
+            session = SHARED_SESSIONS.acquire(KEY)
+            seen[name] = (session, asyncio.get_running_loop())
+            await asyncio.to_thread(both_hold.wait)  # both sessions open at once
+            assert session.connector is not None and session.connector._loop is asyncio.get_running_loop()
+            await SHARED_SESSIONS.release(KEY)
+
+        asyncio.run(hold())
+
+    threads = [threading.Thread(target=in_thread, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    (session_a, loop_a), (session_b, loop_b) = seen["a"], seen["b"]
+    assert loop_a is not loop_b and session_a is not session_b
+    assert session_a.closed and session_b.closed
+
+    async def one_run() -> Any:
+        session = SHARED_SESSIONS.acquire(KEY)
+        await SHARED_SESSIONS.release(KEY)
+        return session
+
+    assert asyncio.run(one_run()) is not asyncio.run(one_run())
+
+
+def test_reads_of_one_connection_in_flight_are_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten polls asking at once cause one read; a poll after it has ended causes a new one, and a
+    cancelled waiter does not cancel the read the others wait for."""
+    calls: list[str] = []
+
+    async def scenario() -> None:
+        release = asyncio.Event()
+
+        async def slow_read(conn_id: str, hook: Any = None) -> str:
+            calls.append(conn_id)
+            await release.wait()
+            return f"conn-{len(calls)}"
+
+        monkeypatch.setattr("airflow.providers.common.compat.connection.get_async_connection", slow_read)
+        waiters = [asyncio.ensure_future(connection_reads.read_connection("c1")) for _ in range(10)]
+        other = asyncio.ensure_future(connection_reads.read_connection("c2"))
+        await asyncio.sleep(0.01)
+        waiters[0].cancel()
+        await asyncio.sleep(0)
+        release.set()
+        results = await asyncio.gather(*waiters[1:], other)
+        assert calls == ["c1", "c2"]
+        assert len(set(results[:-1])) == 1  # the nine left all got the one read's answer
+        assert waiters[0].cancelled()
+        again = await connection_reads.read_connection("c1")  # the read is over: a fresh one
+        assert calls == ["c1", "c2", "c1"] and again == "conn-3"
+
+    asyncio.run(scenario())
+    gc.collect()
+
+
+def test_a_failed_read_reaches_every_waiter_and_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts: list[int] = []
+
+    async def scenario() -> None:
+        async def failing_read(conn_id: str, hook: Any = None) -> str:
+            attempts.append(1)
+            await asyncio.sleep(0.01)
+            raise LookupError("supervisor unreachable")
+
+        monkeypatch.setattr("airflow.providers.common.compat.connection.get_async_connection", failing_read)
+        outcomes = await asyncio.gather(*(connection_reads.read_connection("c1") for _ in range(5)),
+                                        return_exceptions=True)
+        assert all(isinstance(outcome, LookupError) for outcome in outcomes) and len(attempts) == 1
+        with pytest.raises(LookupError):
+            await connection_reads.read_connection("c1")
+        assert len(attempts) == 2
+
+    asyncio.run(scenario())
