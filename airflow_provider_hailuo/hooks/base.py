@@ -197,14 +197,17 @@ class HailuoHook(BaseHook):
         except Exception as exc:
             connection_not_found(exc, self.hailuo_conn_id, repr(self.conn_type))
             raise
-        fingerprint = _fingerprint(conn)
         cached = self.__dict__.get("_async_settings")
-        if cached is not None and cached[0] == fingerprint:
-            return cached[1]  # type: ignore[no-any-return]
+        if cached is not None and cached[0] is conn:  # the same read's answer (polls that shared one)
+            return cached[2]  # type: ignore[no-any-return]
+        fingerprint = _fingerprint(conn)
+        if cached is not None and cached[1] == fingerprint:
+            self.__dict__["_async_settings"] = (conn, fingerprint, cached[2])
+            return cached[2]  # type: ignore[no-any-return]
         extra = await get_async_extra_dejson(conn)
         settings = self._settings_from(conn, extra)
         await _amask(conn.password)
-        self.__dict__["_async_settings"] = (fingerprint, settings)
+        self.__dict__["_async_settings"] = (conn, fingerprint, settings)
         return settings
 
     # -- transports --------------------------------------------------------------------------
