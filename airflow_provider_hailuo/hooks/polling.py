@@ -10,14 +10,67 @@ poll, moved to a new entry when the key changes, given back when the wait ends o
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import weakref
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hailuo.transport.aio import AsyncTransport
 from airflow_provider_hailuo.transport.shared_sessions import SHARED_SESSIONS, SessionKey
 
 if TYPE_CHECKING:
     from airflow_provider_hailuo.hooks.base import ClientSettings, HailuoHook
+
+
+_Hooks = dict[tuple[str, str], "asyncio.Future[Any]"]
+_HOOKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Hooks] = weakref.WeakKeyDictionary()
+_HOOKS_LOCK = threading.Lock()
+
+
+def _loop_hooks() -> _Hooks:
+    loop = asyncio.get_running_loop()
+    with _HOOKS_LOCK:
+        found = _HOOKS.get(loop)
+        if found is None:
+            found = _HOOKS[loop] = {}
+        return found
+
+
+async def polling_hook(conn_id: str, api: str) -> HailuoHook:
+    """The loop's hook for (connection, API), made once and shared by its triggers.
+
+    A hook is a dialect and the settings read from the connection; its status calls hold no state
+    of their own. Sharing it means one settings derivation and one secret masking per connection
+    change instead of one per trigger, and no hook or dialect object per waiting trigger. The
+    connection is still re-read at every poll (:meth:`PollingClient.transport`); a hook whose
+    read fails is forgotten, so the next trigger builds a new one.
+    """
+    hooks_here = _loop_hooks()
+    made = hooks_here.get((conn_id, api))
+    if made is None:
+        from airflow_provider_hailuo import hooks
+
+        async def make() -> HailuoHook:
+            return (await hooks.aget_hook(conn_id)).for_api(api)
+
+        made = hooks_here[(conn_id, api)] = asyncio.ensure_future(make())
+        made.add_done_callback(lambda done: _forget_failed(hooks_here, (conn_id, api), done))
+    return await asyncio.shield(made)  # type: ignore[no-any-return]
+
+
+def _forget_failed(hooks_here: _Hooks, key: tuple[str, str], done: asyncio.Future[Any]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        if hooks_here.get(key) is done:
+            del hooks_here[key]
+
+
+def forget_hook(hook: HailuoHook) -> None:
+    """Drop a shared hook (its connection could not be read or used): the next trigger makes a new one."""
+    hooks_here = _loop_hooks()
+    for key, made in list(hooks_here.items()):
+        if made.done() and not made.cancelled() and made.exception() is None and made.result() is hook:
+            del hooks_here[key]
 
 
 class PollingClient:
@@ -38,7 +91,11 @@ class PollingClient:
 
     async def transport(self) -> AsyncTransport:
         """The transport for the next poll, bound to the connection as it is now."""
-        settings = await self.hook.aget_settings()
+        try:
+            settings = await self.hook.aget_settings()
+        except Exception:
+            forget_hook(self.hook)
+            raise
         if self._transport is not None and settings is self._settings:
             return self._transport
         policy = self.hook.retry_policy

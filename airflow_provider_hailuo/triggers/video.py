@@ -20,6 +20,7 @@ from airflow_provider_hailuo import hooks
 from airflow_provider_hailuo.core.models import TaskState, TaskStatus
 from airflow_provider_hailuo.exceptions import HailuoError
 from airflow_provider_hailuo.hooks.base import hook_class_for
+from airflow_provider_hailuo.hooks.polling import polling_hook
 from airflow_provider_hailuo.vendors.registry import BUILTIN_DIALECTS
 from airflow_provider_hailuo.waiting.decisions import (
     DEFAULT_INITIAL_DELAY,
@@ -119,7 +120,7 @@ class HailuoVideoTrigger(BaseTrigger):
                 self.video_task_id, self.hailuo_conn_id, first_delay, self.poll_interval,
             )
             await asyncio.sleep(first_delay)
-            hook = (await hooks.aget_hook(self.hailuo_conn_id)).for_api(self.api)
+            hook = await polling_hook(self.hailuo_conn_id, self.api)  # shared by the loop's triggers
             decisions.vendor = hook.vendor
             # The connection is re-read before every poll (a rotated key counts at the next poll);
             # the HTTP session is shared by the loop's triggers of this connection and key.
