@@ -123,3 +123,38 @@ def test_a_failed_read_reaches_every_waiter_and_is_not_kept(monkeypatch: pytest.
         assert len(attempts) == 2
 
     asyncio.run(scenario())
+
+
+def test_the_loop_s_triggers_share_one_hook_per_connection_and_a_failed_one_is_not_kept(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_hailuo.hooks import polling
+
+    made: list[str] = []
+    fail = {"c2": True}
+
+    class Hook:
+        def for_api(self, api: str) -> Hook:
+            return self
+
+    async def aget_hook(conn_id: str, **kwargs: object) -> Hook:
+        made.append(conn_id)
+        await asyncio.sleep(0.01)
+        if fail.get(conn_id):
+            raise LookupError(f"no connection {conn_id}")
+        return Hook()
+
+    monkeypatch.setattr("airflow_provider_hailuo.hooks.aget_hook", aget_hook)
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        shared = await asyncio.gather(*(polling.polling_hook("c1", "v1") for _ in range(20)))
+        failed = await asyncio.gather(*(polling.polling_hook("c2", "v1") for _ in range(5)), return_exceptions=True)
+        fail["c2"] = False
+        again = await polling.polling_hook("c2", "v1")  # the failure was not kept
+        return list(shared), [*failed, again]
+
+    first_loop, second = asyncio.run(scenario())
+    assert len({id(hook) for hook in first_loop}) == 1  # twenty triggers, one hook, one lookup
+    assert all(isinstance(outcome, LookupError) for outcome in second[:5]) and isinstance(second[5], Hook)
+    assert made == ["c1", "c2", "c2"]
+    other_loop = asyncio.run(polling.polling_hook("c1", "v1"))  # another loop makes its own
+    assert other_loop is not first_loop[0] and made[-1] == "c1"
