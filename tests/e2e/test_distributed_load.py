@@ -31,7 +31,6 @@ from tests.e2e.distributed_load import (
     build_plan,
     check_load,
     connection_env,
-    submitted_prompt,
 )
 from tests.e2e.distributed_stack import DistributedAirflowStack
 from tests.integration.transfer_helpers import MotoS3
@@ -137,37 +136,48 @@ def test_200_videos_through_worker_triggerer_scheduler_redis_and_vendor_faults(
     note("vendor answers 1002 / 429 for 30 s")
     time.sleep(30)
 
-    # 3. SIGKILL worker-1 while a generate task on it has just submitted (not deferred yet), or
-    # has resumed after its trigger fired: the retry must reconnect to that vendor task. When the
-    # storm ends, the tasks waiting it out submit within seconds: the kill follows an accepted
-    # submit while worker-1 runs task processes, and is repeated (worker restarted in between)
-    # until one such task was caught.
-    prompt_index = {item["prompt"]: item["index"] for item in plan}
-
-    def accepted_indexes(within: float | None = None) -> set[int]:
-        now = time.time()
-        return {prompt_index[p] for e in load_emulator.requests(endpoint="submit")
-                if e.get("task_id") and (within is None or now - e["time"] < within)
-                and (p := submitted_prompt(e)) in prompt_index}
-
+    # 3. SIGKILL worker-1 while generate tasks on it have submitted and stored their vendor task id
+    # (not deferred yet, or resumed after their trigger fired): their retries must reconnect. When
+    # the storm ends, the tasks waiting it out submit within seconds. The kill waits for a moment
+    # when none of worker-1's generate tasks is inside its submit (its state-store entry is the
+    # "about to submit" marker, no id yet): a kill there fails that task on purpose, so it is not
+    # paid twice (operators/resume.py; tests/reliability/test_faults.py kills a worker there).
+    # Repeated (worker restarted in between) until one such task was caught.
     def worker_1_tasks() -> list[str]:
         """TI ids of the task processes alive under worker-1 (their title is ``airflow worker -- <id>``)."""
-        return [cmd.split("airflow worker -- ", 1)[1].strip() for pid in dstack.pids("worker-1")
-                if "airflow worker -- " in (cmd := _cmdline(pid))]
+        return sorted(cmd.split("airflow worker -- ", 1)[1].strip() for pid in dstack.pids("worker-1")
+                      if "airflow worker -- " in (cmd := _cmdline(pid)))
+
+    def stored_entry(map_index: int) -> Any:
+        entry = dstack.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/generate_video/state-store/"
+                                  f"hailuo_video_task", params={"map_index": map_index}, ok=(200, 404))
+        return (entry or {}).get("value")
+
+    def killable() -> list[int] | None:
+        """Map indexes of worker-1's generate tasks, when every one has stored its id (and one at least)."""
+        running = worker_1_tasks()
+        tis = {t["id"]: t for t in dstack.task_instances(DAG_ID, run_id)}
+        generating = [tis[i]["map_index"] for i in running if i in tis and tis[i]["task_id"] == "generate_video"
+                      and tis[i]["state"] == "running"]
+        if not generating or len(generating) != len([i for i in running if tis.get(i, {}).get("task_id")
+                                                     == "generate_video"]):
+            return None
+        if not all(isinstance(v := stored_entry(m), dict) and v.get("video_task_id") for m in generating):
+            return None
+        return generating if worker_1_tasks() == running else None  # no task started while we looked
 
     interrupted: list[int] = []
     for _attempt in range(6):
-        dstack.wait_until(lambda: accepted_indexes(within=1.5) and worker_1_tasks(), timeout=300, interval=0.2,
-                          what="a submit accepted while worker-1 runs tasks")
-        killed = worker_1_tasks()
+        caught = dstack.wait_until(killable, timeout=300, interval=0.2,
+                                   what="worker-1 running generate tasks that all stored their vendor task id")
         dstack.kill_component("worker-1", signal.SIGKILL)
         time.sleep(3)  # let a deferral or success reported just before the kill show in the API
-        tis = {t["id"]: t for t in dstack.task_instances(DAG_ID, run_id)}
-        submitted = accepted_indexes()
-        hit = [tis[i]["map_index"] for i in killed if i in tis and tis[i]["task_id"] == "generate_video"
-               and tis[i]["state"] == "running" and tis[i]["map_index"] in submitted]
+        states = {t["map_index"]: t["state"] for t in dstack.task_instances(DAG_ID, run_id)
+                  if t["task_id"] == "generate_video"}
+        hit = [m for m in caught if states.get(m) == "running"]  # not deferred or done in the last instant
         interrupted += hit
-        note(f"SIGKILL worker-1 running {len(killed)} task(s); caught after their submit: generate_video{hit}")
+        note(f"SIGKILL worker-1 running generate_video{caught}, each past its submit with its id stored; "
+             f"interrupted: {hit}")
         dstack.start_component("worker-1")
         note("worker-1 restarted")
         if hit:
