@@ -7,6 +7,7 @@ are its own (``v2_store``, ``v2_cdn``).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from collections.abc import Awaitable, Callable

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -128,14 +129,22 @@ def submit_once(operator: Any, request: Any, context: Mapping[str, Any]) -> str:
     the vendor clearly refused, since then nothing was started and a retry may submit again."""
     hook = operator.api_hook
     store = context.get("task_state_store") if operator.durable else None
+    between_attempts = None
     if store is not None:
         ti = context.get("ti")
-        store.set(TASK_STATE_KEY, {
-            SUBMITTING: {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                         "try_number": getattr(ti, "try_number", None), "summary": request.summary()},
-            "request_sha256": operator._fingerprint, "vendor": hook.vendor, "api": operator._api})
+        marker = {SUBMITTING: {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                               "try_number": getattr(ti, "try_number", None), "summary": request.summary()},
+                  "request_sha256": operator._fingerprint, "vendor": hook.vendor, "api": operator._api}
+
+        def between_attempts(seconds: float) -> None:
+            """Waiting out a refusal (a rate limit) nothing is in flight: a kill then costs no marker."""
+            store.delete(TASK_STATE_KEY)
+            time.sleep(seconds)
+            store.set(TASK_STATE_KEY, marker)
+
+        store.set(TASK_STATE_KEY, marker)
     try:
-        return str(hook.submit(request))
+        return str(hook.submit(request, between_attempts=between_attempts))
     except HailuoError as exc:
         from airflow_provider_hailuo.transport.policy import safe_to_repeat
 

@@ -562,3 +562,28 @@ def test_a_refused_submit_lets_the_retry_submit(emulator: Any, vendor_conns: dic
     assert TASK_STATE_KEY not in store.values
     result = run_generate(vendor_conns["minimax"], store=store, deferrable=False)
     check_success(result, emulator, "minimax")
+
+
+def test_no_marker_is_left_while_a_rate_limited_submit_waits(emulator: Any, vendor_conns: dict[str, str]) -> None:
+    """Waiting out a 1002 nothing is in flight: the marker is dropped for the wait, so a worker killed
+    then is retried normally instead of refusing a submit that never happened."""
+    emulator.add_fault(endpoint="submit", kind="base_resp", code=1002, vendor="minimax")
+
+    class Recording(MemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.log: list[str] = []
+
+        def set(self, key: str, value: Any, *, retention: Any = None) -> None:
+            self.log.append("id" if value.get("video_task_id") else "marker")
+            super().set(key, value)
+
+        def delete(self, key: str) -> None:
+            self.log.append("delete")
+            super().delete(key)
+
+    store = Recording()
+    result = run_generate(vendor_conns["minimax"], store=store, deferrable=False)
+    check_success(result, emulator, "minimax")
+    assert store.log == ["marker", "delete", "marker", "id"]
+    assert emulator.count("submit") == 2  # the refused one and the accepted one
