@@ -9,7 +9,7 @@ HttpRequests to the transports.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -233,14 +233,18 @@ class HailuoHook(BaseHook):
         """Vendor-specific checks (e.g. a mode the vendor does not sell); no I/O."""
         self.dialect.check_supported(request)
 
-    def submit(self, request: Any) -> str:
+    def submit(self, request: Any, *, between_attempts: Callable[[float], None] | None = None) -> str:
         """Submit one generation; returns the vendor task id. Not retried on ambiguous failures.
 
         Media marked for upload (too large to inline) are uploaded first (``mm_file://`` ids).
+        ``between_attempts(seconds)`` replaces the sleep before a repeat (a repeat follows only an
+        answer that certainly created nothing): the operator uses it to drop its "submitting" marker.
         """
         request = self.upload_pending(request)
         http_request = self.dialect.build_submit(request)
-        return self.transport.execute(http_request, self.dialect.parse_submit)
+        if between_attempts is None:
+            return self.transport.execute(http_request, self.dialect.parse_submit)
+        return self.transport.execute(http_request, self.dialect.parse_submit, sleep=between_attempts)
 
     def upload_pending(self, request: Any) -> Any:
         """The request with every medium its ``pending_uploads`` lists uploaded (a no-op for v1)."""
