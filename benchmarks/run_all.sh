@@ -19,7 +19,7 @@ ALL=(
     "triggerer_scale"
     "triggerer_scale --triggers 3000 --modes floor,provider"
     "api_economy"
-    "rate_limits --tasks 30"
+    "rate_limits --tasks 25"
     "transfer"
     "emulator_memory"
     "emulator_render"
