@@ -161,7 +161,7 @@ class HailuoHook(BaseHook):
                 value=self.hailuo_conn_id,
             )
         api_key = require_api_key(conn.password, self.dialect.display_name, self.hailuo_conn_id)
-        self.dialect.configure(extra)
+        self.dialect.configure(extra, self.hailuo_conn_id)
         base_url = resolve_base_url(self.dialect, self.hailuo_conn_id, conn.host, conn.port, conn.schema, extra)
         return ClientSettings(base_url, self.dialect.auth_headers(api_key, extra))
 
@@ -274,10 +274,15 @@ class HailuoHook(BaseHook):
             request, lambda response: self.dialect.parse_file_lookup(response, task_id, file_id)
         )
 
+    def priced_dialect(self) -> VendorDialect:
+        """The dialect once the connection's extra is read: MiniMax's region or a reseller's table set prices."""
+        _ = self.settings
+        return self.dialect
+
     def estimated_cost(self, model: str | None, resolution: str | None,
                        duration: int | None) -> dict[str, Any] | None:
-        """What one clip costs at this vendor's published prices (``{"amount", "unit"}``), or None."""
-        return self.dialect.estimated_cost(model, resolution, duration)
+        """What one clip costs at this connection's prices (``{"amount", "unit"}``), or None."""
+        return self.priced_dialect().estimated_cost(model, resolution, duration)
 
     def get_content_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation | None:
         """Where the vendor API itself serves the bytes (with the key), if it does."""

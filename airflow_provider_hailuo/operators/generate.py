@@ -4,8 +4,7 @@ Validate (nothing leaves on bad input) -> submit through the connection's hook -
 vendor task id in ``task_state_store`` -> wait (deferred to ``HailuoVideoTrigger`` by default, or
 polling in the worker) -> return the contract's video result dict.
 
-No heavy imports at module level: DAG files import this at parse time, so hooks (aiohttp,
-requests), Pillow and the trigger are imported inside the methods that need them.
+No heavy imports at module level (DAG files import this at parse time): hooks, Pillow, the trigger load in methods.
 """
 
 from __future__ import annotations
@@ -95,13 +94,12 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
     :param durable: keep the vendor task id in ``task_state_store`` so retries reconnect instead of
         paying for a new video (default True; Airflow 3.3+): see the README ("Retries").
 
-    Returns (XCom) the video result dict: ``vendor``, ``model``, ``video_task_id``, ``status``,
-    ``file_id``, ``video_url``, ``video_width``, ``video_height``, ``duration``, ``resolution``,
-    ``prompt``, ``api`` (``v1``), ``mode`` (``text``, ``image``, ``first_last_frame``,
-    ``subject_reference``), ``ratio``, ``usage`` and ``estimated_cost`` (``{"amount", "unit"}`` at the
-    vendor's published prices: MiniMax's credits; None for resellers without a price list). When a
-    vendor does not report the pixel size (Modelverse), it is the size the requested resolution
-    (and first frame) gives.
+    :param max_cost: refuse before sending when the estimate is over it, in the unit of its price (README "Spend").
+
+    Returns (XCom) the video result dict (CONTRACT): ``vendor``, ``model``, ``video_task_id``, ``status``,
+    ``file_id``, ``video_url``, ``video_width``, ``video_height``, ``duration``, ``resolution``, ``prompt``,
+    ``api``, ``mode``, ``ratio``, ``usage``, ``estimated_cost`` (``{"amount", "unit"}`` or None: no known price);
+    a pixel size the vendor does not report (Modelverse) is the one the request gives.
     """
 
     template_fields: Sequence[str] = (
@@ -147,6 +145,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         max_transient_errors: int = DEFAULT_MAX_TRANSIENT_ERRORS,
         image_conn_id: str | None = None,
         durable: bool | None = None,
+        max_cost: float | None = None,
         **kwargs: Any,
     ) -> None:
         # Passed on only when given, so the < 3.3 stand-in (which warns on it) stays quiet by default.
@@ -175,6 +174,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                                                                           allow_zero=True)
         self.max_transient_errors = int(max_transient_errors)
         self.image_conn_id = image_conn_id
+        self.max_cost = max_cost  # checked, with the estimate, before anything is sent (operators/budget.py)
         self._request: VideoRequest | H3Request | None = None
         self._api = "v1"
         self._facts: RequestFacts | None = None
@@ -214,7 +214,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         hook = self.api_hook  # a vendor without this API refuses here (parameter model), before sending
         hook.check_request(request)  # type: ignore[arg-type]
         self._request = request
-        self._facts = facts_for(request, hook)
+        self._facts = facts_for(request, hook, max_cost=self.max_cost)
         self._fingerprint = request_fingerprint(request)
         for warning in getattr(request, "warnings", ()):
             self.log.warning("%s", warning)
