@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_hailuo import metrics
 from airflow_provider_hailuo.core.models import DownloadLocation, TaskStatus
 from airflow_provider_hailuo.core.request import VideoRequest
 from airflow_provider_hailuo.exceptions import (
@@ -223,7 +224,9 @@ class HailuoHook(BaseHook):
         """
         request = self.upload_pending(request)
         http_request = self.dialect.build_submit(request)
-        return self.transport.execute(http_request, self.dialect.parse_submit)
+        video_task_id = self.transport.execute(http_request, self.dialect.parse_submit)
+        metrics.submitted(self.vendor, self.api, getattr(request, "model", None))
+        return video_task_id
 
     def upload_pending(self, request: Any) -> Any:
         """The request with every medium its ``pending_uploads`` lists uploaded (a no-op for v1)."""
@@ -243,16 +246,22 @@ class HailuoHook(BaseHook):
         """Submit a re-render (2K) of a finished video; returns the new task id. Not repeated when ambiguous."""
         http_request = self.dialect.build_regeneration(model, source_task_id=source_task_id, request=request,
                                                        base_video_url=base_video_url)
-        return self.transport.execute(http_request, self.dialect.parse_submit)
+        video_task_id = self.transport.execute(http_request, self.dialect.parse_submit)
+        metrics.submitted(self.vendor, self.api, model)
+        return video_task_id
 
     def cancel(self, task_id: str) -> Any:
         """Cancel a queued task (not charged) or delete a finished one, where the API has the call."""
         request = self.dialect.build_cancel(task_id)
-        return self.transport.execute(request, lambda response: self.dialect.parse_cancel(response, task_id))
+        outcome = self.transport.execute(request, lambda response: self.dialect.parse_cancel(response, task_id))
+        metrics.cancelled(self.vendor, self.api)
+        return outcome
 
     async def acancel(self, task_id: str, transport: AsyncTransport) -> Any:
         request = self.dialect.build_cancel(task_id)
-        return await transport.execute(request, lambda response: self.dialect.parse_cancel(response, task_id))
+        outcome = await transport.execute(request, lambda response: self.dialect.parse_cancel(response, task_id))
+        metrics.cancelled(self.vendor, self.api)
+        return outcome
 
     def list_tasks(self, **filters: Any) -> Any:
         """One page of the vendor's recent tasks (v2: ``page_num``, ``page_size``, ``status``, ...)."""
@@ -261,10 +270,12 @@ class HailuoHook(BaseHook):
 
     def get_status(self, task_id: str) -> TaskStatus:
         request = self.dialect.build_status(task_id)
+        metrics.status_queried(self.vendor, self.api)
         return self.transport.execute(request, lambda response: self.dialect.parse_status(response, task_id))
 
     async def aget_status(self, task_id: str, transport: AsyncTransport) -> TaskStatus:
         request = self.dialect.build_status(task_id)
+        metrics.status_queried(self.vendor, self.api)
         return await transport.execute(request, lambda response: self.dialect.parse_status(response, task_id))
 
     def get_download_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation:

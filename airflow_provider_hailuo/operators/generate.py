@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import ResumableJobMixin
 from airflow.sdk import BaseOperator
 
+from airflow_provider_hailuo import metrics
 from airflow_provider_hailuo.core.facts import RequestFacts
 from airflow_provider_hailuo.core.models import TaskState, TaskStatus
 from airflow_provider_hailuo.exceptions import (
@@ -252,12 +253,9 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                 "api": self._api, "facts": self._facts.to_dict() if self._facts else None}
 
     def get_job_status(self, external_id: JsonValue, context: Context) -> str:
-        """Status of the vendor task an earlier try submitted, as a ``TaskState`` value.
-
-        Returns ``"superseded"`` when it belongs to another request or vendor (the DAG or the
-        connection changed and the task was cleared) and ``"unknown"`` when the vendor no longer
-        knows it: both mean "submit anew", like a failed task.
-        """
+        """Status of the vendor task an earlier try submitted, as a ``TaskState`` value; ``"superseded"`` when it
+        belongs to another request or vendor (the DAG or connection changed), ``"unknown"`` when the vendor no
+        longer knows it: both mean "submit anew", like a failed task."""
         stored = stored_task(external_id)
         if stored is None:
             self.log.warning("Unreadable %s in task_state_store (%r); submitting a new video.",
@@ -281,6 +279,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                              hook.vendor, video_task_id, exc)
             return "unknown"
         self._prior_status = status
+        metrics.reconnected(hook.vendor, hook.api, self.model, status.state.value)
         self.log.info("Video task %s from an earlier try is %s (%s)", video_task_id, status.state.value,
                       status.raw_status)
         if status.state is TaskState.FAILED:
@@ -356,9 +355,8 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                          facts: dict[str, Any] | None = None) -> dict[str, Any]:
         """Back from the trigger: the result dict, or the ``HailuoError`` the event describes.
 
-        ``facts`` are the request's, carried through deferral; a task deferred by a release that
-        did not carry them gets them from its rendered parameters, reading no image.
-        """
+        ``facts`` are the request's, carried through deferral; a task deferred by a release that did not carry
+        them gets them from its rendered parameters, reading no image."""
         carried = facts if isinstance(facts, Mapping) else stored_facts(context, self.external_id_key)
         if carried is not None:
             self._facts = RequestFacts.from_dict(carried)
@@ -368,7 +366,8 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         return self._finish(event_from_dict(event))
 
     def _finish(self, event: WaitEvent) -> dict[str, Any]:
-        return self._result_for(event.outcome())  # raises the matching HailuoError for failed/timeout/error
+        with metrics.counting_failures(self.api_hook.vendor, self._api, self.model):  # failures, by error class
+            return self._result_for(event.outcome())  # raises the matching HailuoError for failed/timeout/error
 
     # -- result -------------------------------------------------------------------------------------
     def _result_for(self, status: TaskStatus) -> dict[str, Any]:
@@ -381,7 +380,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
             )
             facts = dataclasses.replace(guessed, estimated_cost=self.api_hook.estimated_cost(
                 guessed.model, guessed.resolution, guessed.duration))
-        result = facts.result_for(status)
+        result = metrics.video_ready(facts.result_for(status))  # counts the video, its seconds and cost
         self.log.info(
             "Video ready: %s video task %s, %s x %s, file_id %s%s",
             result["vendor"], result["video_task_id"], result["video_width"], result["video_height"],
