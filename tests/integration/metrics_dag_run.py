@@ -1,9 +1,10 @@
 """Run in a subprocess by test_metrics.py: one ``dag.test()`` against the emulator, with Airflow's StatsD
 metrics switched on by the environment the test sets (``AIRFLOW__METRICS__STATSD_*``).
 
-argv: emulator URL, MiniMax connection id; the emulator's key (for its control API) in the environment. The DAG makes every metric happen once or more: a v1
-video (deferred: the trigger polls), an H3 video in the worker, a connection test, then an H3 task that times out while
-queued (cancelled at the vendor, the failure counted) and is retried (the retry reconnects).
+argv: emulator URL, MiniMax connection id; the emulator's key (for its control API) in the
+environment. The DAG makes every metric happen once or more: a v1 video (deferred: the trigger
+polls), an H3 video in the worker, a connection test, then an H3 task that times out while queued
+(cancelled at the vendor, the failure counted) and is retried (the retry reconnects).
 """
 
 from __future__ import annotations
