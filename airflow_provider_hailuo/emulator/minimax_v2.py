@@ -7,6 +7,7 @@ are its own (``v2_store``, ``v2_cdn``).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from collections.abc import Awaitable, Callable
@@ -90,6 +91,8 @@ class MiniMaxV2:
             if early is not None:
                 return early
             response = await handler(request, *who, fault)
+            if fault is not None and fault.kind == "slow_answer":
+                await asyncio.sleep(fault.delay or 2.0)  # done at the "vendor", the answer is late
             if fault is not None and fault.kind == "truncated" and isinstance(response, web.Response):
                 return await self.app._send_truncated(request, response)
             return response

@@ -23,7 +23,8 @@ VENDORS = ("minimax", "dmxapi", "modelverse")
 ENDPOINTS = ("submit", "status", "retrieve", "retrieve_content", "download", "backup_download", *V2_ENDPOINTS)
 LOG_ENDPOINTS = (*ENDPOINTS, "control", "unknown")
 DOWNLOAD_ENDPOINTS = ("retrieve_content", "download", "backup_download")
-FAULT_KINDS = ("http_status", "base_resp", "reset", "slow", "malformed_json", "truncated", "expired_url")
+FAULT_KINDS = ("http_status", "base_resp", "reset", "slow", "slow_answer", "malformed_json", "truncated",
+               "expired_url")
 LOG_LIMIT = 20_000
 TASK_LIMIT = 20_000
 
@@ -136,7 +137,7 @@ def make_fault(
         status = 500
     if kind == "base_resp" and code is None:
         code = 1000
-    if kind == "slow" and delay is None:
+    if kind in ("slow", "slow_answer") and delay is None:
         delay = 2.0
     return Fault(
         endpoint=endpoint,

@@ -6,6 +6,7 @@ The vendors' own wording (codes, phases) is in vendor_styles.py.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -104,6 +105,8 @@ class VendorApi(AppCore):
             if early is not None:
                 return early
             response = await implementation(request, vendor, fault)
+            if fault is not None and fault.kind == "slow_answer":
+                await asyncio.sleep(fault.delay or 2.0)  # done at the "vendor", the answer is late
             if fault is not None and fault.kind == "truncated" and isinstance(response, web.Response):
                 return await self._send_truncated(request, response)
             return response

@@ -9,7 +9,7 @@ HttpRequests to the transports.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -217,14 +217,19 @@ class HailuoHook(BaseHook):
         """Vendor-specific checks (e.g. a mode the vendor does not sell); no I/O."""
         self.dialect.check_supported(request)
 
-    def submit(self, request: Any) -> str:
+    def submit(self, request: Any, *, between_attempts: Callable[[float], None] | None = None) -> str:
         """Submit one generation; returns the vendor task id. Not retried on ambiguous failures.
 
         Media marked for upload (too large to inline) are uploaded first (``mm_file://`` ids).
+        ``between_attempts(seconds)`` replaces the sleep before a repeat (a repeat follows only an
+        answer that certainly created nothing): the operator uses it to drop its "submitting" marker.
         """
         request = self.upload_pending(request)
         http_request = self.dialect.build_submit(request)
-        video_task_id = self.transport.execute(http_request, self.dialect.parse_submit)
+        if between_attempts is None:
+            video_task_id = self.transport.execute(http_request, self.dialect.parse_submit)
+        else:
+            video_task_id = self.transport.execute(http_request, self.dialect.parse_submit, sleep=between_attempts)
         metrics.submitted(self.vendor, self.api, getattr(request, "model", None))
         return video_task_id
 

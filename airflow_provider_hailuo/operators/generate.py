@@ -29,9 +29,12 @@ from airflow_provider_hailuo.exceptions import (
 )
 from airflow_provider_hailuo.operators.resume import (
     TASK_STATE_KEY,
+    refuse_unconfirmed,
     request_fingerprint,
     stored_facts,
     stored_task,
+    submit_once,
+    submitting_marker,
     superseded_because,
     warn_if_retries_resubmit,
 )
@@ -230,18 +233,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         request = self._request
         if request is None:  # pragma: no cover - execute() always builds it first
             raise HailuoError("the request was not built before submitting")
-        try:
-            video_task_id = self.api_hook.submit(request)
-        except HailuoError as exc:
-            from airflow_provider_hailuo.transport.policy import safe_to_repeat
-
-            if exc.retryable and not safe_to_repeat(exc):
-                self.log.warning(
-                    "The submit got no clear answer (%s): %s may have started a video this task cannot "
-                    "track (it was not resubmitted, so it is not paid twice). Check the vendor's console "
-                    "before retrying.", exc, self.api_hook.vendor,
-                )
-            raise
+        video_task_id = submit_once(self, request, context)  # marker first: see operators/resume.py
         self._video_task_id = video_task_id
         from airflow_provider_hailuo.operators.video_request import describe_cost
 
@@ -257,6 +249,9 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         belongs to another request or vendor (the DAG or connection changed), ``"unknown"`` when the vendor no
         longer knows it: both mean "submit anew", like a failed task."""
         stored = stored_task(external_id)
+        if stored is None and (marker := submitting_marker(external_id)) is not None:
+            return refuse_unconfirmed(marker, fingerprint=self._fingerprint, vendor=self.api_hook.vendor,
+                                      context=context)
         if stored is None:
             self.log.warning("Unreadable %s in task_state_store (%r); submitting a new video.",
                              self.external_id_key, external_id)

@@ -6,7 +6,9 @@ and reconnect (queued/running), return its result (succeeded) or submit anew (fa
 persisted right after submit_job() returns and before poll_until_complete() starts waiting. Our
 poll_until_complete() either polls in the worker (deferrable=False) or checks once and defers to
 the trigger: the TaskDeferred it raises passes through the mixin untouched, and the id is already
-stored. One decision path for both modes, plus Airflow's own resumable-job logs, spans and
+stored. Before the request goes out, a marker is stored in its place (``submit_once``): a retry
+that finds it knows an earlier try may have paid for a video it lost, and refuses to pay again
+(``refuse_unconfirmed``). One decision path for both modes, plus Airflow's own resumable-job logs, spans and
 metrics. On Airflow < 3.3 the compat stand-in submits on every try; execute() says so in the log.
 """
 
@@ -14,9 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import asdict
+from datetime import datetime, timezone
 from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_hailuo.exceptions import HailuoError, HailuoInvalidRequestError, HailuoVendorError
 
 #: task_state_store key of the submitted vendor task. Renaming it breaks resuming in-flight retries.
 TASK_STATE_KEY = "hailuo_video_task"
@@ -87,3 +95,85 @@ def warn_if_retries_resubmit(log: Any, *, durable: bool, context: Mapping[str, A
                     "a retry of this task submits, and pays for, a new video.")
     else:
         log.warning("durable=False: every try of this task submits, and pays for, a new video.")
+
+
+# -- the submit window -------------------------------------------------------------------------------
+# Between the vendor accepting a submit and the mixin storing the task id, a killed worker (SIGKILL,
+# OOM, a lost node) leaves a retry with nothing to reconnect to, and the v1 APIs cannot look a task
+# up without its id. A marker written before the request goes out tells that retry "an earlier try
+# may have paid for a video": it refuses to submit again (no video paid twice) and says how to find
+# or release it. The mixin overwrites the marker with the task id as soon as the submit returns.
+
+#: Key of the marker inside the stored value: ``{"submitting": {...}, "request_sha256", "vendor", "api"}``.
+SUBMITTING = "submitting"
+
+
+class HailuoSubmitUnconfirmedError(HailuoError, AirflowFailException):
+    """An earlier try sent this request and died before recording the vendor's answer.
+
+    An ``AirflowFailException``: every retry would find the same marker, so the task fails at once
+    instead of spending its retries on the same refusal."""
+
+
+def submitting_marker(value: object) -> Mapping[str, Any] | None:
+    """The "about to submit" marker an earlier try stored, or None (nothing stored, or a task id)."""
+    if isinstance(value, Mapping) and isinstance(value.get(SUBMITTING), Mapping) and not value.get("video_task_id"):
+        return value
+    return None
+
+
+def submit_once(operator: Any, request: Any, context: Mapping[str, Any]) -> str:
+    """Submit ``request`` with the marker around it; returns the vendor task id.
+
+    The marker stays when the outcome is unknown (no answer, a timeout, a kill); it is removed when
+    the vendor clearly refused, since then nothing was started and a retry may submit again."""
+    hook = operator.api_hook
+    store = context.get("task_state_store") if operator.durable else None
+    between_attempts = None
+    if store is not None:
+        ti = context.get("ti")
+        marker = {SUBMITTING: {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                               "try_number": getattr(ti, "try_number", None), "summary": request.summary()},
+                  "request_sha256": operator._fingerprint, "vendor": hook.vendor, "api": operator._api}
+
+        def between_attempts(seconds: float) -> None:
+            """Waiting out a refusal (a rate limit) nothing is in flight: a kill then costs no marker."""
+            store.delete(TASK_STATE_KEY)
+            time.sleep(seconds)
+            store.set(TASK_STATE_KEY, marker)
+
+        store.set(TASK_STATE_KEY, marker)
+    try:
+        return str(hook.submit(request, between_attempts=between_attempts))
+    except HailuoError as exc:
+        from airflow_provider_hailuo.transport.policy import safe_to_repeat
+
+        started_nothing = safe_to_repeat(exc) or (isinstance(exc, HailuoInvalidRequestError)
+                                                  and not isinstance(exc, HailuoVendorError))
+        if not started_nothing:
+            operator.log.warning(
+                "The submit got no clear answer (%s): %s may have started a video this task cannot track. It is "
+                "not resubmitted (so not paid twice); a retry of this task will refuse to submit it again.",
+                exc, hook.vendor)
+        elif store is not None:
+            store.delete(TASK_STATE_KEY)  # refused: nothing was started, a retry may submit
+        raise
+
+
+def refuse_unconfirmed(marker: Mapping[str, Any], *, fingerprint: str | None, vendor: str,
+                       context: Mapping[str, Any]) -> str:
+    """What a retry does with an earlier try's marker: "superseded" for another request, else raise."""
+    if marker.get("request_sha256") and marker["request_sha256"] != fingerprint:
+        return "superseded"  # the DAG changed since: this is a new request, submitting it is what was asked
+    info = marker[SUBMITTING]
+    ti = context.get("ti")
+    where = (f"/api/v2/dags/{ti.dag_id}/dagRuns/{ti.run_id}/taskInstances/{ti.task_id}/state-store/"
+             f"{TASK_STATE_KEY}?map_index={ti.map_index}") if ti is not None else f"key {TASK_STATE_KEY}"
+    raise HailuoSubmitUnconfirmedError(
+        f"Try {info.get('try_number')} of this task sent this request ({info.get('summary')}) to "
+        f"{marker.get('vendor') or vendor} at {info.get('at')} and stopped before it recorded the answer "
+        "(the worker was killed, or the submit timed out). The vendor may have started, and charged for, a video "
+        "whose task id is lost: the vendor's API cannot look it up without it. Not submitting again, so it is not "
+        "paid twice. Look in the vendor's console for a task created then; if there is one, fetch it with "
+        "HailuoVideoSensor or HailuoToObjectStorageOperator(video_task_id=...). To submit a new video instead, "
+        f"delete this task instance's state-store entry (REST API: DELETE {where}) and clear the task.")

@@ -14,6 +14,7 @@ Run it alone: ``.venv/bin/pytest -m distributed -s`` (about 8-12 minutes on two 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import running_emulator
-from tests.e2e.airflow_stack import _cmdline
+from tests.e2e.airflow_stack import AirflowStackError, _cmdline
 from tests.e2e.distributed_load import (
     DAG_ID,
     DAG_SOURCE,
@@ -31,7 +32,6 @@ from tests.e2e.distributed_load import (
     build_plan,
     check_load,
     connection_env,
-    submitted_prompt,
 )
 from tests.e2e.distributed_stack import DistributedAirflowStack
 from tests.integration.transfer_helpers import MotoS3
@@ -137,37 +137,70 @@ def test_200_videos_through_worker_triggerer_scheduler_redis_and_vendor_faults(
     note("vendor answers 1002 / 429 for 30 s")
     time.sleep(30)
 
-    # 3. SIGKILL worker-1 while a generate task on it has just submitted (not deferred yet), or
-    # has resumed after its trigger fired: the retry must reconnect to that vendor task. When the
-    # storm ends, the tasks waiting it out submit within seconds: the kill follows an accepted
-    # submit while worker-1 runs task processes, and is repeated (worker restarted in between)
-    # until one such task was caught.
-    prompt_index = {item["prompt"]: item["index"] for item in plan}
-
-    def accepted_indexes(within: float | None = None) -> set[int]:
-        now = time.time()
-        return {prompt_index[p] for e in load_emulator.requests(endpoint="submit")
-                if e.get("task_id") and (within is None or now - e["time"] < within)
-                and (p := submitted_prompt(e)) in prompt_index}
-
+    # 3. SIGKILL worker-1 while generate tasks on it have submitted and stored their vendor task id
+    # (not deferred yet, or resumed after their trigger fired): their retries must reconnect. When
+    # the storm ends, the tasks waiting it out submit within seconds. worker-1 is frozen (SIGSTOP)
+    # to look at it: nothing it runs can move while its tasks' state-store entries are read. It is
+    # killed only when none of its generate tasks is inside a submit (its entry the "about to
+    # submit" marker, no id yet): a kill there fails that task on purpose, so it is not paid twice
+    # (operators/resume.py; tests/reliability/test_faults.py kills a worker there). Otherwise it
+    # is let go (SIGCONT) and looked at again.
     def worker_1_tasks() -> list[str]:
         """TI ids of the task processes alive under worker-1 (their title is ``airflow worker -- <id>``)."""
-        return [cmd.split("airflow worker -- ", 1)[1].strip() for pid in dstack.pids("worker-1")
-                if "airflow worker -- " in (cmd := _cmdline(pid))]
+        return sorted({cmd.split("airflow worker -- ", 1)[1].strip() for pid in dstack.pids("worker-1")
+                       if "airflow worker -- " in (cmd := _cmdline(pid))})
+
+    def signal_worker_1(sig: int) -> None:
+        for _ in range(2):  # a process forked while the first round was sent gets the second
+            for pid in dstack.pids("worker-1"):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+
+    def stored_entry(map_index: int) -> Any:
+        entry = dstack.api("GET", f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/generate_video/state-store/"
+                                  "hailuo_video_task", params={"map_index": map_index}, ok=(200, 404))
+        return (entry or {}).get("value")
+
+    looks = {"frozen": 0, "inside a submit": 0, "no generate task past its submit": 0}
+
+    def frozen_look() -> list[int] | None:
+        """With worker-1 frozen: its running generate tasks with a stored id, if none is inside a submit."""
+        signal_worker_1(signal.SIGSTOP)
+        looks["frozen"] += 1
+        tis = {t["id"]: t for t in dstack.task_instances(DAG_ID, run_id)}
+        mine = [tis[i] for i in worker_1_tasks() if tis.get(i, {}).get("task_id") == "generate_video"]
+        entries = {t["map_index"]: stored_entry(t["map_index"]) for t in mine}
+        if any(isinstance(v, dict) and "submitting" in v for v in entries.values()):
+            looks["inside a submit"] += 1
+            return None
+        past = [t["map_index"] for t in mine if t["state"] == "running"
+                and isinstance(v := entries[t["map_index"]], dict) and v.get("video_task_id")]
+        if not past:
+            looks["no generate task past its submit"] += 1
+            return None
+        return past
+
+    def killable() -> list[int] | None:
+        caught = frozen_look()
+        if caught is None:
+            signal_worker_1(signal.SIGCONT)
+        return caught
 
     interrupted: list[int] = []
     for _attempt in range(6):
-        dstack.wait_until(lambda: accepted_indexes(within=1.5) and worker_1_tasks(), timeout=300, interval=0.2,
-                          what="a submit accepted while worker-1 runs tasks")
-        killed = worker_1_tasks()
+        try:
+            caught = dstack.wait_until(killable, timeout=300, interval=0.5,
+                                       what="worker-1 frozen with a generate task past its submit, none inside one")
+        except AirflowStackError as exc:
+            raise AirflowStackError(f"looks at frozen worker-1: {looks}\n{exc}") from None
         dstack.kill_component("worker-1", signal.SIGKILL)
-        time.sleep(3)  # let a deferral or success reported just before the kill show in the API
-        tis = {t["id"]: t for t in dstack.task_instances(DAG_ID, run_id)}
-        submitted = accepted_indexes()
-        hit = [tis[i]["map_index"] for i in killed if i in tis and tis[i]["task_id"] == "generate_video"
-               and tis[i]["state"] == "running" and tis[i]["map_index"] in submitted]
+        time.sleep(3)  # let the API catch up
+        states = {t["map_index"]: t["state"] for t in dstack.task_instances(DAG_ID, run_id)
+                  if t["task_id"] == "generate_video"}
+        hit = [m for m in caught if states.get(m) == "running"]
         interrupted += hit
-        note(f"SIGKILL worker-1 running {len(killed)} task(s); caught after their submit: generate_video{hit}")
+        note(f"SIGKILL worker-1 (frozen, looked at {looks['frozen']} times) running generate_video{caught}, each "
+             f"past its submit with its id stored; interrupted: {hit}")
         dstack.start_component("worker-1")
         note("worker-1 restarted")
         if hit:

@@ -35,6 +35,9 @@ class MemoryStore:
     def set(self, key: str, value: Any, *, retention: timedelta | None = None) -> None:
         self.values[key] = value
 
+    def delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
 
 class FileStore(MemoryStore):
     """A store kept in a JSON file, so a killed process's writes survive it (written atomically)."""
@@ -46,6 +49,13 @@ class FileStore(MemoryStore):
 
     def set(self, key: str, value: Any, *, retention: timedelta | None = None) -> None:
         super().set(key, value)
+        self._write()
+
+    def delete(self, key: str) -> None:
+        super().delete(key)
+        self._write()
+
+    def _write(self) -> None:
         temp = self.path.with_suffix(".tmp")
         temp.write_text(json.dumps(self.values))
         os.replace(temp, self.path)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from airflow_provider_hailuo.emulator import synthetic_video_sha256
 from airflow_provider_hailuo.exceptions import (
@@ -47,6 +47,7 @@ from airflow_provider_hailuo.exceptions import (
     HailuoVendorInvalidRequestError,
 )
 from airflow_provider_hailuo.operators.generate import TASK_STATE_KEY
+from airflow_provider_hailuo.operators.resume import HailuoSubmitUnconfirmedError
 from tests.conftest import EMULATOR_API_KEY
 from tests.reliability.helpers import (
     MODEL,
@@ -478,6 +479,12 @@ class FileStore:
         temp = self.path.with_suffix(".tmp")
         temp.write_text(json.dumps(values))
         os.replace(temp, self.path)
+    def delete(self, key):
+        values = self._values()
+        values.pop(key, None)
+        temp = self.path.with_suffix(".tmp")
+        temp.write_text(json.dumps(values))
+        os.replace(temp, self.path)
 
 conn_id, store, model, prompt = sys.argv[1:5]
 operator = HailuoGenerateVideoOperator(task_id="generate", hailuo_conn_id=conn_id, model=model, prompt=prompt,
@@ -506,3 +513,77 @@ def test_worker_killed_after_submit_the_retry_reconnects(emulator: Any, vendor_c
     check_success(result, emulator, "minimax")
     assert result["video_task_id"] == stored["video_task_id"]
     assert emulator.count("submit") == 1
+
+
+@pytest.mark.parametrize("vendor", ["minimax", "dmxapi", "modelverse"])
+def test_worker_killed_between_accepted_submit_and_stored_id_is_not_paid_twice(
+        emulator: Any, vendor_conns: dict[str, str], tmp_path: Path, vendor: str) -> None:
+    """The worker dies after the vendor accepted the submit but before the task id was stored.
+
+    The v1 APIs cannot find that task again; the retry finds the "about to submit" marker and
+    refuses (an AirflowFailException naming what to do), so the vendor sees one submit, not two."""
+    emulator.configure(generation_seconds=600)
+    emulator.add_fault(endpoint="submit", kind="slow_answer", delay=60, vendor=vendor)
+    store_path = tmp_path / "task_state_store.json"
+    worker = run_python(WORKER, vendor_conns[vendor], str(store_path), MODEL, PROMPT, log=tmp_path / "worker.log")
+    try:
+        wait_until(lambda: (len(emulator.state.tasks) == 1 and store_path.exists()) or worker.poll() is not None,
+                   timeout=60, what="the vendor to accept the submit while its answer is held back")
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-2000:]
+    finally:
+        kill(worker)
+    stored = json.loads(store_path.read_text())[TASK_STATE_KEY]
+    assert "video_task_id" not in stored and stored["submitting"]["summary"].startswith(MODEL)
+    with pytest.raises(HailuoSubmitUnconfirmedError, match="not paid twice") as info:
+        run_generate(vendor_conns[vendor], store=FileStore(store_path), deferrable=False)  # the retry
+    assert isinstance(info.value, AirflowFailException)
+    assert emulator.count("submit") == 1 and len(emulator.state.tasks) == 1
+    assert EMULATOR_API_KEY not in str(info.value)
+
+
+def test_an_answer_lost_after_an_accepted_submit_blocks_the_retry(emulator: Any, vendor_conns: dict[str, str]) -> None:
+    """No kill: the vendor accepts, the answer is cut off. The try fails; its retry does not pay again."""
+    emulator.add_fault(endpoint="submit", kind="truncated", vendor="minimax")
+    store = MemoryStore()
+    with pytest.raises(HailuoError):
+        run_generate(vendor_conns["minimax"], store=store, deferrable=False)
+    assert emulator.count("submit") == 1 and len(emulator.state.tasks) == 1
+    with pytest.raises(HailuoSubmitUnconfirmedError):
+        run_generate(vendor_conns["minimax"], store=store, deferrable=False)
+    assert emulator.count("submit") == 1
+
+
+def test_a_refused_submit_lets_the_retry_submit(emulator: Any, vendor_conns: dict[str, str]) -> None:
+    """The vendor said no (1002 after the retry budget): nothing was started, so the retry submits."""
+    emulator.add_fault(endpoint="submit", kind="base_resp", code=1008, vendor="minimax")  # insufficient balance
+    store = MemoryStore()
+    with pytest.raises(HailuoError):
+        run_generate(vendor_conns["minimax"], store=store, deferrable=False)
+    assert TASK_STATE_KEY not in store.values
+    result = run_generate(vendor_conns["minimax"], store=store, deferrable=False)
+    check_success(result, emulator, "minimax")
+
+
+def test_no_marker_is_left_while_a_rate_limited_submit_waits(emulator: Any, vendor_conns: dict[str, str]) -> None:
+    """Waiting out a 1002 nothing is in flight: the marker is dropped for the wait, so a worker killed
+    then is retried normally instead of refusing a submit that never happened."""
+    emulator.add_fault(endpoint="submit", kind="base_resp", code=1002, vendor="minimax")
+
+    class Recording(MemoryStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.log: list[str] = []
+
+        def set(self, key: str, value: Any, *, retention: Any = None) -> None:
+            self.log.append("id" if value.get("video_task_id") else "marker")
+            super().set(key, value)
+
+        def delete(self, key: str) -> None:
+            self.log.append("delete")
+            super().delete(key)
+
+    store = Recording()
+    result = run_generate(vendor_conns["minimax"], store=store, deferrable=False)
+    check_success(result, emulator, "minimax")
+    assert store.log == ["marker", "delete", "marker", "id"]
+    assert emulator.count("submit") == 2  # the refused one and the accepted one

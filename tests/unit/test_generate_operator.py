@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
+from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from airflow_provider_hailuo.core.models import TaskState, TaskStatus
 from airflow_provider_hailuo.exceptions import (
@@ -18,6 +18,7 @@ from airflow_provider_hailuo.exceptions import (
     HailuoError,
     HailuoInvalidRequestError,
     HailuoModerationError,
+    HailuoRateLimitError,
     HailuoTaskFailedError,
     HailuoTimeoutError,
     HailuoTransientError,
@@ -28,6 +29,7 @@ from airflow_provider_hailuo.operators.generate import (
     HailuoGenerateVideoOperator,
     request_fingerprint,
 )
+from airflow_provider_hailuo.operators.resume import HailuoSubmitUnconfirmedError, submitting_marker
 from airflow_provider_hailuo.triggers.video import HailuoVideoTrigger
 from airflow_provider_hailuo.vendors.minimax import MiniMaxDialect
 from airflow_provider_hailuo.vendors.modelverse import ModelverseDialect
@@ -50,6 +52,10 @@ class FakeStore:
     def set(self, key: str, value: Any, *, retention: timedelta | None = None) -> None:
         self.writes.append((key, value))
         self.values[key] = value
+
+    def delete(self, key: str) -> None:
+        self.writes.append((key, None))
+        self.values.pop(key, None)
 
 
 def status(state: TaskState, task_id: str = "vt-1", vendor: str = "minimax", **kwargs: Any) -> TaskStatus:
@@ -249,8 +255,12 @@ def test_defers_to_the_trigger_after_submit_and_one_check(hook: Any, mocker: Any
     assert before + 600 <= kwargs["deadline"] <= time.time() + 600
     hook.submit.assert_called_once()
     hook.get_status.assert_called_once_with("vt-1")  # checked once before deferring
-    # persisted before waiting
-    assert store.writes == [(TASK_STATE_KEY, {"video_task_id": "vt-1", "vendor": "minimax",
+    # the marker before the request, then the id, before waiting
+    marker = store.writes[0][1]
+    assert marker["submitting"]["summary"] == "MiniMax-Hailuo-2.3 text-to-video, 6 s, 768P"
+    assert (marker["request_sha256"], marker["vendor"], marker["api"]) == (operator._fingerprint, "minimax", "v1")
+    assert "video_task_id" not in marker
+    assert store.writes[1:] == [(TASK_STATE_KEY, {"video_task_id": "vt-1", "vendor": "minimax",
                                               "request_sha256": operator._fingerprint, "api": "v1",
                                               "facts": {"model": "MiniMax-Hailuo-2.3", "duration": 6,
                                                         "resolution": "768P", "mode": "text",
@@ -620,14 +630,54 @@ def test_sizes_missing_from_the_vendor_follow_the_first_frame_after_deferral(hoo
     assert result["prompt"] is None
 
 
-def test_ambiguous_submit_failure_is_raised_with_a_warning(hook: Any, mocker: Any) -> None:
+def test_ambiguous_submit_failure_is_raised_with_a_warning_and_keeps_the_marker(hook: Any, mocker: Any) -> None:
     hook.submit.side_effect = HailuoTransientError("submit: no answer within the timeout", vendor="minimax")
     operator = make_operator(hook, mocker)
     store = FakeStore()
     with pytest.raises(HailuoTransientError):
         operator.execute(ctx(store))
     assert "may have started a video" in logged(operator)
-    assert store.writes == []
+    assert [key for key, _ in store.writes] == [TASK_STATE_KEY]  # the marker, never replaced or removed
+    assert submitting_marker(store.values[TASK_STATE_KEY]) is not None
+
+
+def test_a_clear_refusal_removes_the_marker_so_a_retry_may_submit(hook: Any, mocker: Any) -> None:
+    hook.submit.side_effect = HailuoRateLimitError("submit: rate limited", vendor="minimax", code=1002)
+    operator = make_operator(hook, mocker)
+    store = FakeStore()
+    with pytest.raises(HailuoRateLimitError):
+        operator.execute(ctx(store))
+    assert store.writes[-1] == (TASK_STATE_KEY, None) and TASK_STATE_KEY not in store.values
+    assert "may have started a video" not in logged(operator)
+
+
+def test_a_retry_finding_the_marker_refuses_to_submit_again(hook: Any, mocker: Any) -> None:
+    first = make_operator(hook, mocker)
+    store = FakeStore()
+    hook.submit.side_effect = HailuoTransientError("submit: connection reset after sending", vendor="minimax")
+    with pytest.raises(HailuoTransientError):
+        first.execute(ctx(store))
+    hook.submit.reset_mock()
+    retry = make_operator(hook, mocker)
+    with pytest.raises(HailuoSubmitUnconfirmedError) as info:
+        retry.execute(ctx(store))
+    assert isinstance(info.value, AirflowFailException)  # no retries spent on the same refusal
+    message = str(info.value)
+    assert "minimax" in message and "not paid twice" in message and "state-store" in message
+    assert "MiniMax-Hailuo-2.3 text-to-video" in message
+    hook.submit.assert_not_called()
+    hook.get_status.assert_not_called()
+
+
+def test_a_marker_for_another_request_does_not_block_the_new_one(hook: Any, mocker: Any) -> None:
+    store = FakeStore({TASK_STATE_KEY: {"submitting": {"at": "2026-12-01T00:00:00+00:00", "try_number": 1,
+                                                       "summary": "old"},
+                                        "request_sha256": "0" * 64, "vendor": "minimax", "api": "v1"}})
+    operator = make_operator(hook, mocker)
+    with pytest.raises(TaskDeferred):
+        operator.execute(ctx(store))
+    hook.submit.assert_called_once()
+    assert store.values[TASK_STATE_KEY]["video_task_id"] == "vt-1"
 
 
 def test_on_kill_names_the_running_vendor_task(hook: Any, mocker: Any) -> None:
