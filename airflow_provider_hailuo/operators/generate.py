@@ -4,7 +4,8 @@ Validate (nothing leaves on bad input) -> submit through the connection's hook -
 vendor task id in ``task_state_store`` -> wait (deferred to ``HailuoVideoTrigger`` by default, or
 polling in the worker) -> return the contract's video result dict.
 
-No heavy imports at module level (DAG files import this at parse time): hooks, Pillow, the trigger load in methods.
+No heavy imports at module level: DAG files import this at parse time, so hooks (aiohttp,
+requests), Pillow and the trigger are imported inside the methods that need them.
 """
 
 from __future__ import annotations
@@ -245,9 +246,12 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                 "api": self._api, "facts": self._facts.to_dict() if self._facts else None}
 
     def get_job_status(self, external_id: JsonValue, context: Context) -> str:
-        """Status of the vendor task an earlier try submitted, as a ``TaskState`` value; ``"superseded"`` when it
-        belongs to another request or vendor (the DAG or connection changed), ``"unknown"`` when the vendor no
-        longer knows it: both mean "submit anew", like a failed task."""
+        """Status of the vendor task an earlier try submitted, as a ``TaskState`` value.
+
+        Returns ``"superseded"`` when it belongs to another request or vendor (the DAG or the
+        connection changed and the task was cleared) and ``"unknown"`` when the vendor no longer
+        knows it: both mean "submit anew", like a failed task.
+        """
         stored = stored_task(external_id)
         if stored is None and (marker := submitting_marker(external_id)) is not None:
             return refuse_unconfirmed(marker, fingerprint=self._fingerprint, vendor=self.api_hook.vendor,
@@ -350,8 +354,9 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                          facts: dict[str, Any] | None = None) -> dict[str, Any]:
         """Back from the trigger: the result dict, or the ``HailuoError`` the event describes.
 
-        ``facts`` are the request's, carried through deferral; a task deferred by a release that did not carry
-        them gets them from its rendered parameters, reading no image."""
+        ``facts`` are the request's, carried through deferral; a task deferred by a release that
+        did not carry them gets them from its rendered parameters, reading no image.
+        """
         carried = facts if isinstance(facts, Mapping) else stored_facts(context, self.external_id_key)
         if carried is not None:
             self._facts = RequestFacts.from_dict(carried)
