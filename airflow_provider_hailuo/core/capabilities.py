@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from airflow_provider_hailuo.core.models import Mode
+from airflow_provider_hailuo.core.prices import MINIMAX_V1_CREDITS
 from airflow_provider_hailuo.exceptions import HailuoInvalidRequestError
 
 T2V, I2V, FL2V, S2V = Mode.TEXT, Mode.IMAGE, Mode.FIRST_LAST_FRAME, Mode.SUBJECT_REFERENCE
@@ -207,6 +208,4 @@ def check_model_options(
 
 def estimate_credits(model: str | None, resolution: str | None, duration: int | None) -> float | None:
     """Credits one clip costs on MiniMax China, or None when the price table does not say."""
-    from airflow_provider_hailuo.core.prices import MINIMAX_V1_CREDITS
-
     return MINIMAX_V1_CREDITS.price(model, resolution, duration)
