@@ -39,6 +39,15 @@ class HailuoConfigurationError(HailuoInvalidRequestError):
     """The Airflow connection is unusable: unknown conn id, wrong conn type, missing key, bad host."""
 
 
+class HailuoBudgetExceededError(HailuoInvalidRequestError):
+    """The estimated cost is over ``max_cost``: refused before anything is sent (CONTRACT "Spend")."""
+
+    def __init__(self, message: str, *, estimate: float, limit: float, unit: str,
+                 parameter: str = "max_cost") -> None:
+        super().__init__(message, parameter=parameter, value=limit)
+        self.estimate, self.limit, self.unit = estimate, limit, unit
+
+
 class HailuoVendorError(HailuoError):
     """The vendor answered with an error (an HTTP error, or an error code in an HTTP 200 answer)."""
 

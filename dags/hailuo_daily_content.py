@@ -19,6 +19,11 @@ videos and manifest (``overwrite=True``): the dated prefix holds the day's curre
 the manifest (not a directory listing) says what it is, since a video of a prompt dropped from a
 rerun stays behind.
 
+**Spend**: the ``prompt_limit`` param (default 50) refuses a longer list, and with ``max_cost`` set
+the plan step sums the estimates of the whole run and refuses it, before any submit, when it is
+over (naming the most expensive prompts). The manifest lists each video's estimated and billed
+cost, and their ``totals``.
+
 **Vendor**: the ``hailuo_conn_id`` param, else the Variable ``hailuo_conn_id``, else
 ``hailuo_minimax_default``. Generations run in the ``hailuo_vendor`` pool, which bounds how many
 are in flight at the vendor (create it with ``airflow pools set hailuo_vendor 3 "..." --include-deferred``).
@@ -47,6 +52,7 @@ from hailuo_common import (
     write_text,
 )
 from hailuo_common.review_page import review_page_html
+from hailuo_common.spend import budget_params, check_prompt_count, check_run_budget, cost_columns, manifest_totals
 
 from airflow_provider_hailuo.operators.generate import HailuoGenerateVideoOperator
 from airflow_provider_hailuo.transfers.object_storage import HAILUO_VIDEOS_ALIAS, HailuoToObjectStorageOperator
@@ -54,7 +60,6 @@ from airflow_provider_hailuo.transfers.object_storage import HAILUO_VIDEOS_ALIAS
 DAG_ID = "hailuo_daily_content"
 PROMPTS_VARIABLE = "hailuo_daily_prompts"
 DEFAULT_MODEL = "MiniMax-Hailuo-2.3"
-MAX_PROMPTS_PER_DAY = 50  # a guard against a runaway list: each prompt is a paid video
 
 
 def _read_prompt_file() -> Any:
@@ -122,6 +127,7 @@ def _store_kwargs(pair: tuple[dict[str, Any], dict[str, Any]]) -> dict[str, Any]
         "max_prompts": Param(None, type=["null", "integer"], minimum=1,
                              description="Generate only the first N prompts (caps the day's spend)."),
         "media_base": media_base_param(),
+        **budget_params("prompts"),
     },
 )
 def hailuo_daily_content() -> None:
@@ -142,9 +148,7 @@ def hailuo_daily_content() -> None:
                 entries, defaults = _normalise(_read_prompt_file(), str(PROMPTS_DIR))
         if params.get("max_prompts"):
             entries = entries[: int(params["max_prompts"])]
-        if len(entries) > MAX_PROMPTS_PER_DAY:
-            raise ValueError(f"{len(entries)} prompts for one day; the limit is {MAX_PROMPTS_PER_DAY} "
-                             "(raise MAX_PROMPTS_PER_DAY if you mean it: each one is a paid video)")
+        check_prompt_count(len(entries), params, "prompts")  # a guard against a runaway list
         conn_id = conn_id_for_run(params.get("hailuo_conn_id"))
         prefix = join_uri(media_base(params.get("media_base")), "daily", run_day(context))
         plan = []
@@ -161,6 +165,9 @@ def hailuo_daily_content() -> None:
                 "hailuo_conn_id": conn_id,
                 "dest": join_uri(prefix, f"{name}.mp4"),
             })
+        # The run's budget: every estimate summed, refused before any generate task submits.
+        check_run_budget(plan, params, label_key="slug",
+                         request_keys=("hailuo_conn_id", "prompt", "model", "duration", "resolution"))
         print(f"{len(plan)} video(s) for {run_day(context)} through connection {conn_id!r} into {prefix}/")
         return plan
 
@@ -214,7 +221,7 @@ def hailuo_daily_content() -> None:
                 "poster_uri": saved.get("poster_uri"),
                 "has_audio": saved.get("has_audio"),
                 "ratio": video.get("ratio"),
-                "estimated_cost": video.get("estimated_cost"),
+                **cost_columns(video),
             })
         day = run_day(context)
         # Beside the videos, in the prefix the plan chose (a Variable changed mid-run cannot split them).
@@ -225,6 +232,7 @@ def hailuo_daily_content() -> None:
             "day": day,
             "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "count": len(entries),
+            "totals": manifest_totals(entries),  # by unit; equal to the sums of the entries' costs
             "videos": entries,
         }
         write_json(manifest_uri, manifest)

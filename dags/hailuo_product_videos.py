@@ -2,7 +2,8 @@
 
 * **extract** ``extract_products``: the product rows (here a CSV export shipped beside the DAG,
   ``hailuo_prompts/products.csv``; in your deployment, a query against your catalogue).
-* **transform** ``build_prompts``: one prompt and one destination per product.
+* **transform** ``build_prompts``: one prompt and one destination per product; the run's budget
+  (params ``prompt_limit`` and ``max_cost``, the summed estimates) is checked here, before any submit.
 * **generate / store**: one mapped ``HailuoGenerateVideoOperator`` task per product, then one
   ``HailuoToObjectStorageOperator`` task per video, to ``<media base>/products/<sku>.mp4``.
 * **load** ``record_video_uris``: merges ``sku -> uri, sha256, size`` into
@@ -33,11 +34,14 @@ from hailuo_common import (
     storage_path,
     write_json,
 )
+from hailuo_common.spend import budget_params, check_prompt_count, check_run_budget
 
 from airflow_provider_hailuo.operators.generate import HailuoGenerateVideoOperator
 from airflow_provider_hailuo.transfers.object_storage import HAILUO_VIDEOS_ALIAS, HailuoToObjectStorageOperator
 
 PRODUCTS_FILE = PROMPTS_DIR / "products.csv"
+#: What every product video is: fixed here, so the plan step estimates exactly what the tasks send.
+VIDEO = {"model": "MiniMax-Hailuo-02", "duration": 6, "resolution": "768P"}
 PROMPT_TEMPLATE = (
     "A short product film of {name}: {tagline}. The product stands on {setting}, "
     "soft natural light, the camera circles it slowly, shallow depth of field."
@@ -68,6 +72,7 @@ def _as_list(values: Any) -> list[Any]:
     doc_md=__doc__,
     params={
         "media_base": media_base_param(),
+        **budget_params("products"),
     },
 )
 def hailuo_product_videos() -> None:
@@ -81,8 +86,11 @@ def hailuo_product_videos() -> None:
 
     @task
     def build_prompts(products: list[dict[str, str]]) -> list[dict[str, str]]:
-        base = media_base(get_current_context()["params"].get("media_base"))
-        return [
+        """One prompt per product; the run's budget (count, then summed estimates) is checked before any submit."""
+        params = get_current_context()["params"]
+        check_prompt_count(len(products), params, "products")
+        base = media_base(params.get("media_base"))
+        requests = [
             {
                 "sku": product["sku"],
                 "prompt": PROMPT_TEMPLATE.format(**product),
@@ -90,15 +98,16 @@ def hailuo_product_videos() -> None:
             }
             for product in products
         ]
+        check_run_budget(requests, params, label_key="sku", request_keys=("prompt",),
+                         fixed={"hailuo_conn_id": CONN_ID, **VIDEO})
+        return requests
 
     requests = build_prompts(extract_products())
 
     videos = HailuoGenerateVideoOperator.partial(
         task_id="generate_video",
         hailuo_conn_id=CONN_ID,
-        model="MiniMax-Hailuo-02",
-        duration=6,
-        resolution="768P",
+        **VIDEO,
         **GENERATE_DEFAULTS,
     ).expand(prompt=requests.map(_prompt_of))
 

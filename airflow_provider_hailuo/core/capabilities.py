@@ -1,4 +1,4 @@
-"""Which Hailuo model takes which mode, duration and resolution, and what it costs.
+"""Which Hailuo model takes which mode, duration and resolution (prices: ``core.prices``).
 
 The table is API_NOTES.md's, itself from the MiniMax documents (seeds 002 and 003). Checking it
 here turns a request the vendor would reject (after a network round trip, or worse after minutes
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from airflow_provider_hailuo.core.models import Mode
+from airflow_provider_hailuo.core.prices import MINIMAX_V1_CREDITS
 from airflow_provider_hailuo.exceptions import HailuoInvalidRequestError
 
 T2V, I2V, FL2V, S2V = Mode.TEXT, Mode.IMAGE, Mode.FIRST_LAST_FRAME, Mode.SUBJECT_REFERENCE
@@ -73,20 +74,6 @@ PIXEL_SIZES: dict[str, tuple[int, int]] = {
     "1080P": (1920, 1080),
 }
 
-#: Credits per clip (MiniMax China, seed 002). Failed or moderated generations are not charged.
-_PRICES: dict[tuple[str, str, int], float] = {
-    ("MiniMax-Hailuo-2.3-Fast", "768P", 6): 0.7,
-    ("MiniMax-Hailuo-2.3-Fast", "768P", 10): 1.1,
-    ("MiniMax-Hailuo-2.3-Fast", "1080P", 6): 1.3,
-    ("MiniMax-Hailuo-02", "512P", 6): 0.3,
-    ("MiniMax-Hailuo-02", "512P", 10): 0.5,
-    ("MiniMax-Hailuo-02", "768P", 6): 1.0,
-    ("MiniMax-Hailuo-02", "768P", 10): 2.0,
-    ("MiniMax-Hailuo-02", "1080P", 6): 2.0,
-    ("MiniMax-Hailuo-2.3", "768P", 6): 1.0,
-    ("MiniMax-Hailuo-2.3", "768P", 10): 2.0,
-    ("MiniMax-Hailuo-2.3", "1080P", 6): 2.0,
-}
 
 
 def get_capability(model: object) -> ModelCapability:
@@ -221,6 +208,4 @@ def check_model_options(
 
 def estimate_credits(model: str | None, resolution: str | None, duration: int | None) -> float | None:
     """Credits one clip costs on MiniMax China, or None when the price table does not say."""
-    if model is None or resolution is None or duration is None:
-        return None
-    return _PRICES.get((model, resolution, duration))
+    return MINIMAX_V1_CREDITS.price(model, resolution, duration)

@@ -1,8 +1,9 @@
 """What a video costs, as the contract's ``estimated_cost`` value: ``{"amount": float, "unit": str}``.
 
-v1 (Hailuo) models are priced in MiniMax China credits per clip (seed 002, in ``capabilities``,
-exposed by ``MiniMaxDialect.estimated_cost``). MiniMax-H3 is priced per second (API_V2_NOTES
-"Prices"): USD on the global host, CNY on the China host. Where the table does not say (H3-Max
+The tables, with their sources, are in :mod:`core.prices`. v1 (Hailuo) models are priced in
+MiniMax China credits per clip (seed 002, exposed by ``MiniMaxDialect.estimated_cost``); a
+reseller's clips at the table its connection's extra gives. MiniMax-H3 is priced per second
+(API_V2_NOTES "Prices"): USD on the global host, CNY on the China host. Where the table does not say (H3-Max
 in CNY, images beyond the free ones in CNY), the estimate is None rather than a guess: ``max_cost``
 must never be checked against a made-up figure.
 """
@@ -10,25 +11,19 @@ must never be checked against a made-up figure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from airflow_provider_hailuo.core.prices import (
+    CONTEXT_IR_USD_PER_MILLION,
+    H3_PRICES,
+    REGENERATION_USD_PER_SECOND,
+    H3Price,
+    PerVideoPrices,
+)
 
 Cost = dict[str, float | str]
 
-
-@dataclass(frozen=True)
-class H3Price:
-    per_second: Mapping[str, float]  # resolution -> price of one output second
-    free_images: int
-    per_image: float | None  # beyond the free ones; None when not published
-
-
-H3_PRICES: dict[tuple[str, str], H3Price] = {
-    ("MiniMax-H3", "USD"): H3Price({"768P": 0.08, "2K": 0.13}, free_images=5, per_image=0.04),
-    ("MiniMax-H3-Max", "USD"): H3Price({"480P": 0.05, "768P": 0.08}, free_images=2, per_image=0.074),
-    ("MiniMax-H3", "CNY"): H3Price({"768P": 0.50, "2K": 0.80}, free_images=5, per_image=None),
-}
-REGENERATION_USD_PER_SECOND = 0.05
-CONTEXT_IR_USD_PER_MILLION = {"input": 0.90, "output": 3.60}
+__all__ = ["H3Price", "Cost", "billed_cost", "context_ir_cost", "cost_from_usage", "estimate_h3_cost",
+           "estimate_regeneration_cost", "per_video_cost"]
 
 
 def _unit(currency: str | None) -> str:
@@ -38,6 +33,13 @@ def _unit(currency: str | None) -> str:
 
 def _cost(amount: float, unit: str) -> Cost:
     return {"amount": round(amount, 6), "unit": unit}
+
+
+def per_video_cost(table: PerVideoPrices | None, model: str | None, resolution: str | None,
+                   duration: int | None) -> Cost | None:
+    """One clip at a per-clip table (v1 credits, a reseller's), or None where the table does not say."""
+    amount = table.price(model, resolution, duration) if table is not None else None
+    return None if amount is None else _cost(amount, table.unit)  # type: ignore[union-attr]
 
 
 def estimate_h3_cost(model: str, resolution: str, duration: float, *, image_count: int = 0,
@@ -92,3 +94,16 @@ def context_ir_cost(usage: Mapping[str, object] | None, currency: str | None = N
         tokens[side] = float(value)  # type: ignore[arg-type]
     amount = sum(tokens[side] * CONTEXT_IR_USD_PER_MILLION[side] / 1_000_000 for side in tokens)
     return _cost(amount, "USD")
+
+
+def billed_cost(video: Mapping[str, object]) -> Cost | None:
+    """What a finished video was billed, from the ``usage`` the vendor reported (v2), in the unit of its
+    estimate; None where the vendor reports no usage (v1) or the price is unknown."""
+    usage, estimate = video.get("usage"), video.get("estimated_cost")
+    model, resolution = video.get("model"), video.get("resolution")
+    if video.get("api") != "v2" or not isinstance(usage, Mapping) or not isinstance(estimate, Mapping):
+        return None
+    if not isinstance(model, str) or not isinstance(resolution, str):
+        return None
+    unit = estimate.get("unit")
+    return cost_from_usage(model, resolution, usage, unit if isinstance(unit, str) else None)

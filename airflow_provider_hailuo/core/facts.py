@@ -86,16 +86,11 @@ class RequestFacts:
 
     def result_for(self, status: TaskStatus) -> dict[str, Any]:
         """The contract's video result dict; the pixel size from the facts where the vendor gave none."""
-        cost = self.estimated_cost
-        if status.api == "v2" and status.usage and self.model:
-            # What the vendor reports as billed beats the estimate made before sending (same currency).
-            from airflow_provider_hailuo.core.cost import cost_from_usage
-
-            currency = (cost or {}).get("unit")
-            cost = cost_from_usage(self.model, status.resolution or self.resolution, status.usage, currency) or cost
+        # The estimate stays the one made before sending (what max_cost was checked against); the billed
+        # cost, from the vendor's usage, is worked out beside it where the result is recorded (core.cost).
         result = VideoResult.from_status(status, model=self.model, duration=self.duration,
                                          resolution=self.resolution, prompt=self.prompt, mode=self.mode,
-                                         estimated_cost=cost, ratio=self.ratio).to_dict()
+                                         estimated_cost=self.estimated_cost, ratio=self.ratio).to_dict()
         if (result["video_width"] is None or result["video_height"] is None) and self.expected_size:
             result["video_width"], result["video_height"] = self.expected_size
         return result

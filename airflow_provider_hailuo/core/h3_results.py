@@ -40,13 +40,11 @@ def h3_expected_size(request: H3Request) -> tuple[int, int] | None:
 
 def v2_estimated_cost(status: TaskStatus, request: H3Request | None = None,
                       currency: str | None = None) -> Cost | None:
-    """From what the vendor reports as billed (``usage``) when it does, else from the request."""
-    model = status.model or (request.model if request else None)
-    resolution = status.resolution or (request.resolution if request else None)
-    estimated = cost_from_usage(model, resolution, status.usage, currency) if model else None
-    if estimated is None and request is not None:
-        estimated = request.estimated_cost(currency)
-    return estimated
+    """The request's estimate; a sensor that knows only the task id estimates from the reported usage."""
+    if request is not None:
+        return request.estimated_cost(currency)
+    model, resolution = status.model, status.resolution
+    return cost_from_usage(model, resolution, status.usage, currency) if model else None
 
 
 def v2_video_result(status: TaskStatus, request: H3Request | None = None, currency: str | None = None) -> VideoResult:

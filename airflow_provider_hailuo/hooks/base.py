@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_hailuo import metrics
 from airflow_provider_hailuo.core.models import DownloadLocation, TaskStatus
 from airflow_provider_hailuo.core.request import VideoRequest
 from airflow_provider_hailuo.exceptions import (
@@ -162,7 +163,7 @@ class HailuoHook(BaseHook):
                 value=self.hailuo_conn_id,
             )
         api_key = require_api_key(conn.password, self.dialect.display_name, self.hailuo_conn_id)
-        self.dialect.configure(extra)
+        self.dialect.configure(extra, self.hailuo_conn_id)
         base_url = resolve_base_url(self.dialect, self.hailuo_conn_id, conn.host, conn.port, conn.schema, extra)
         return ClientSettings(base_url, self.dialect.auth_headers(api_key, extra))
 
@@ -243,8 +244,11 @@ class HailuoHook(BaseHook):
         request = self.upload_pending(request)
         http_request = self.dialect.build_submit(request)
         if between_attempts is None:
-            return self.transport.execute(http_request, self.dialect.parse_submit)
-        return self.transport.execute(http_request, self.dialect.parse_submit, sleep=between_attempts)
+            video_task_id = self.transport.execute(http_request, self.dialect.parse_submit)
+        else:
+            video_task_id = self.transport.execute(http_request, self.dialect.parse_submit, sleep=between_attempts)
+        metrics.submitted(self.vendor, self.api, getattr(request, "model", None))
+        return video_task_id
 
     def upload_pending(self, request: Any) -> Any:
         """The request with every medium its ``pending_uploads`` lists uploaded (a no-op for v1)."""
@@ -264,16 +268,22 @@ class HailuoHook(BaseHook):
         """Submit a re-render (2K) of a finished video; returns the new task id. Not repeated when ambiguous."""
         http_request = self.dialect.build_regeneration(model, source_task_id=source_task_id, request=request,
                                                        base_video_url=base_video_url)
-        return self.transport.execute(http_request, self.dialect.parse_submit)
+        video_task_id = self.transport.execute(http_request, self.dialect.parse_submit)
+        metrics.submitted(self.vendor, self.api, model)
+        return video_task_id
 
     def cancel(self, task_id: str) -> Any:
         """Cancel a queued task (not charged) or delete a finished one, where the API has the call."""
         request = self.dialect.build_cancel(task_id)
-        return self.transport.execute(request, lambda response: self.dialect.parse_cancel(response, task_id))
+        outcome = self.transport.execute(request, lambda response: self.dialect.parse_cancel(response, task_id))
+        metrics.cancelled(self.vendor, self.api)
+        return outcome
 
     async def acancel(self, task_id: str, transport: AsyncTransport) -> Any:
         request = self.dialect.build_cancel(task_id)
-        return await transport.execute(request, lambda response: self.dialect.parse_cancel(response, task_id))
+        outcome = await transport.execute(request, lambda response: self.dialect.parse_cancel(response, task_id))
+        metrics.cancelled(self.vendor, self.api)
+        return outcome
 
     def list_tasks(self, **filters: Any) -> Any:
         """One page of the vendor's recent tasks (v2: ``page_num``, ``page_size``, ``status``, ...)."""
@@ -282,10 +292,12 @@ class HailuoHook(BaseHook):
 
     def get_status(self, task_id: str) -> TaskStatus:
         request = self.dialect.build_status(task_id)
+        metrics.status_queried(self.vendor, self.api)
         return self.transport.execute(request, lambda response: self.dialect.parse_status(response, task_id))
 
     async def aget_status(self, task_id: str, transport: AsyncTransport) -> TaskStatus:
         request = self.dialect.build_status(task_id)
+        metrics.status_queried(self.vendor, self.api)
         return await transport.execute(request, lambda response: self.dialect.parse_status(response, task_id))
 
     def get_download_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation:
@@ -295,10 +307,15 @@ class HailuoHook(BaseHook):
             request, lambda response: self.dialect.parse_file_lookup(response, task_id, file_id)
         )
 
+    def priced_dialect(self) -> VendorDialect:
+        """The dialect once the connection's extra is read: MiniMax's region or a reseller's table set prices."""
+        _ = self.settings
+        return self.dialect
+
     def estimated_cost(self, model: str | None, resolution: str | None,
                        duration: int | None) -> dict[str, Any] | None:
-        """What one clip costs at this vendor's published prices (``{"amount", "unit"}``), or None."""
-        return self.dialect.estimated_cost(model, resolution, duration)
+        """What one clip costs at this connection's prices (``{"amount", "unit"}``), or None."""
+        return self.priced_dialect().estimated_cost(model, resolution, duration)
 
     def get_content_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation | None:
         """Where the vendor API itself serves the bytes (with the key), if it does."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import ResumableJobMixin
 from airflow.sdk import BaseOperator
 
+from airflow_provider_hailuo import metrics
 from airflow_provider_hailuo.core.facts import RequestFacts
 from airflow_provider_hailuo.core.models import TaskState, TaskStatus
 from airflow_provider_hailuo.exceptions import (
@@ -98,13 +99,12 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
     :param durable: keep the vendor task id in ``task_state_store`` so retries reconnect instead of
         paying for a new video (default True; Airflow 3.3+): see the README ("Retries").
 
-    Returns (XCom) the video result dict: ``vendor``, ``model``, ``video_task_id``, ``status``,
-    ``file_id``, ``video_url``, ``video_width``, ``video_height``, ``duration``, ``resolution``,
-    ``prompt``, ``api`` (``v1``), ``mode`` (``text``, ``image``, ``first_last_frame``,
-    ``subject_reference``), ``ratio``, ``usage`` and ``estimated_cost`` (``{"amount", "unit"}`` at the
-    vendor's published prices: MiniMax's credits; None for resellers without a price list). When a
-    vendor does not report the pixel size (Modelverse), it is the size the requested resolution
-    (and first frame) gives.
+    :param max_cost: refuse before sending when the estimate is over it, in the unit of its price (README "Spend").
+
+    Returns (XCom) the video result dict (CONTRACT): ``vendor``, ``model``, ``video_task_id``, ``status``,
+    ``file_id``, ``video_url``, ``video_width``, ``video_height``, ``duration``, ``resolution``, ``prompt``,
+    ``api``, ``mode``, ``ratio``, ``usage``, ``estimated_cost`` (``{"amount", "unit"}`` or None: no known price);
+    a pixel size the vendor does not report (Modelverse) is the one the request gives.
     """
 
     template_fields: Sequence[str] = (
@@ -150,6 +150,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         max_transient_errors: int = DEFAULT_MAX_TRANSIENT_ERRORS,
         image_conn_id: str | None = None,
         durable: bool | None = None,
+        max_cost: float | None = None,
         **kwargs: Any,
     ) -> None:
         # Passed on only when given, so the < 3.3 stand-in (which warns on it) stays quiet by default.
@@ -178,6 +179,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                                                                           allow_zero=True)
         self.max_transient_errors = int(max_transient_errors)
         self.image_conn_id = image_conn_id
+        self.max_cost = max_cost  # checked, with the estimate, before anything is sent (operators/budget.py)
         self._request: VideoRequest | H3Request | None = None
         self._api = "v1"
         self._facts: RequestFacts | None = None
@@ -217,7 +219,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         hook = self.api_hook  # a vendor without this API refuses here (parameter model), before sending
         hook.check_request(request)  # type: ignore[arg-type]
         self._request = request
-        self._facts = facts_for(request, hook)
+        self._facts = facts_for(request, hook, max_cost=self.max_cost)
         self._fingerprint = request_fingerprint(request)
         for warning in getattr(request, "warnings", ()):
             self.log.warning("%s", warning)
@@ -276,6 +278,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
                              hook.vendor, video_task_id, exc)
             return "unknown"
         self._prior_status = status
+        metrics.reconnected(hook.vendor, hook.api, self.model, status.state.value)
         self.log.info("Video task %s from an earlier try is %s (%s)", video_task_id, status.state.value,
                       status.raw_status)
         if status.state is TaskState.FAILED:
@@ -363,7 +366,8 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
         return self._finish(event_from_dict(event))
 
     def _finish(self, event: WaitEvent) -> dict[str, Any]:
-        return self._result_for(event.outcome())  # raises the matching HailuoError for failed/timeout/error
+        with metrics.counting_failures(self.api_hook.vendor, self._api, self.model):  # failures, by error class
+            return self._result_for(event.outcome())  # raises the matching HailuoError for failed/timeout/error
 
     # -- result -------------------------------------------------------------------------------------
     def _result_for(self, status: TaskStatus) -> dict[str, Any]:
@@ -376,7 +380,7 @@ class HailuoGenerateVideoOperator(ResumableJobMixin, BaseOperator):
             )
             facts = dataclasses.replace(guessed, estimated_cost=self.api_hook.estimated_cost(
                 guessed.model, guessed.resolution, guessed.duration))
-        result = facts.result_for(status)
+        result = metrics.video_ready(facts.result_for(status))  # counts the video, its seconds and cost
         self.log.info(
             "Video ready: %s video task %s, %s x %s, file_id %s%s",
             result["vendor"], result["video_task_id"], result["video_width"], result["video_height"],

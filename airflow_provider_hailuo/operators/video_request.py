@@ -13,6 +13,7 @@ from typing import Any
 from airflow_provider_hailuo.core.facts import RequestFacts
 from airflow_provider_hailuo.core.h3 import H3Request, api_for_model, check_options_for_model
 from airflow_provider_hailuo.core.request import VideoRequest
+from airflow_provider_hailuo.operators.budget import enforce_max_cost
 from airflow_provider_hailuo.operators.image_reader import object_storage_reader
 
 
@@ -45,13 +46,17 @@ def build_video_request(params: Mapping[str, Any], image_conn_id: str | None) ->
     )
 
 
-def facts_for(request: VideoRequest | H3Request, hook: Any) -> RequestFacts:
-    """The request's facts with its estimated cost at the connection's prices."""
+def facts_for(request: VideoRequest | H3Request, hook: Any, *, max_cost: object = None) -> RequestFacts:
+    """The request's facts with its estimated cost at the connection's prices; over ``max_cost`` (or
+    unpriced with one set) raises before anything is sent (``operators.budget``)."""
     if isinstance(request, H3Request):
-        currency = getattr(hook.dialect, "currency", None)
-        return RequestFacts.of_h3(request, estimated_cost=request.estimated_cost(currency))
-    return RequestFacts.of(request, estimated_cost=hook.estimated_cost(
-        request.model, request.effective_resolution, request.effective_duration))
+        currency = getattr(hook.priced_dialect(), "currency", None)  # the region, from the connection
+        facts = RequestFacts.of_h3(request, estimated_cost=request.estimated_cost(currency))
+    else:
+        facts = RequestFacts.of(request, estimated_cost=hook.estimated_cost(
+            request.model, request.effective_resolution, request.effective_duration))
+    enforce_max_cost(max_cost, facts.estimated_cost, f"{request.summary()} via {hook.vendor}")
+    return facts
 
 
 def describe_cost(facts: RequestFacts) -> str:

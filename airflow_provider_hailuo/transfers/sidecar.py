@@ -11,9 +11,12 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from airflow_provider_hailuo.core.cost import billed_cost
+
 SIDECAR_FIELDS = (
     "vendor", "api", "model", "video_task_id", "file_id", "prompt", "mode", "duration", "resolution", "ratio",
     "width", "height", "size", "sha256", "content_type", "uri", "created", "usage", "estimated_cost",
+    "billed_cost",
 )
 CONTENT_TYPE = "video/mp4"
 
@@ -79,6 +82,8 @@ def build_sidecar(video: Mapping[str, Any], *, vendor: str, video_task_id: str, 
         "ratio": _str_or_none(video.get("ratio")),
         "usage": _plain_mapping(video.get("usage")),
         "estimated_cost": _plain_mapping(video.get("estimated_cost")),
+        # Beside the estimate: what the vendor's reported usage says was billed (v2), else None.
+        "billed_cost": billed_cost(video),
     }
     return {key: values[key] for key in SIDECAR_FIELDS}
 

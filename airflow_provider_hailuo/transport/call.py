@@ -121,4 +121,5 @@ class BoundClient:
         return ApiCall.prepare(self.base_url, request, self._headers, vendor=self.vendor)
 
     def attempts(self, request: HttpRequest) -> RetryAttempts:
-        return self.policy.attempts(idempotent=request.idempotent, what=f"{self.vendor} {request.endpoint}")
+        return self.policy.attempts(idempotent=request.idempotent, what=f"{self.vendor} {request.endpoint}",
+                                    labels={"vendor": self.vendor, "endpoint": request.endpoint})

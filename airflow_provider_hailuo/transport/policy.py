@@ -18,9 +18,11 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
+from airflow_provider_hailuo import metrics
 from airflow_provider_hailuo.exceptions import (
     HailuoConnectError,
     HailuoError,
@@ -79,9 +81,9 @@ class RetryPolicy:
         log.warning("%s: %s; retrying in %.1f s (attempt %d)", what, error, delay, attempt + 1)
         return delay
 
-    def attempts(self, *, idempotent: bool, what: str) -> RetryAttempts:
+    def attempts(self, *, idempotent: bool, what: str, labels: Mapping[str, str] | None = None) -> RetryAttempts:
         """The retry loop of one call, for the sync and the async client alike (see RetryAttempts)."""
-        return RetryAttempts(self, idempotent=idempotent, what=what)
+        return RetryAttempts(self, idempotent=idempotent, what=what, labels=labels)
 
 
 class RetryAttempts:
@@ -95,8 +97,11 @@ class RetryAttempts:
             sleep(attempts.delay)
     """
 
-    def __init__(self, policy: RetryPolicy, *, idempotent: bool, what: str) -> None:
+    def __init__(self, policy: RetryPolicy, *, idempotent: bool, what: str,
+                 labels: Mapping[str, str] | None = None) -> None:
         self.policy = policy
+        #: vendor and endpoint, the tags of the retry and rate-limit metrics (never a URL or a key).
+        self.labels = dict(labels or {})
         self.idempotent = idempotent
         self.what = what
         self.started = time.monotonic()
@@ -113,6 +118,7 @@ class RetryAttempts:
             return False
         delay = self.policy.next_retry(exc, idempotent=self.idempotent, attempt=self.attempt,
                                        started=self.started, what=self.what)
+        metrics.call_failed(self.labels, exc, retrying=delay is not None)
         if delay is None:
             return False
         self.delay = delay

@@ -175,8 +175,8 @@ class VendorDialect:
             value=model if model is not None else api,
         )
 
-    def configure(self, extra: Mapping[str, Any]) -> None:
-        """Read what the dialect needs of the connection's extra (e.g. the price region); no I/O."""
+    def configure(self, extra: Mapping[str, Any], conn_id: str | None = None) -> None:
+        """Read what the dialect needs of the connection's extra (price region or table); no I/O."""
 
     # -- connection --------------------------------------------------------------------------
     def base_url(self, extra: Mapping[str, Any]) -> str:

@@ -7,11 +7,12 @@ Same paths, bodies and ``base_resp`` errors as MiniMax; differences: the key goe
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from airflow_provider_hailuo.core.models import DownloadLocation
 from airflow_provider_hailuo.vendors.base import HttpRequest
 from airflow_provider_hailuo.vendors.minimax import MiniMaxDialect
+from airflow_provider_hailuo.vendors.reseller_prices import PRICES, ResellerPricing
 from airflow_provider_hailuo.vendors.spec import AuthStyle, Choice, ExtraField, VendorSpec
 
 AUTH_SCHEME = ExtraField(
@@ -30,12 +31,14 @@ SPEC = VendorSpec(
     hook_class_path="airflow_provider_hailuo.hooks.dmxapi.DMXAPIHook",
     default_conn_id="hailuo_dmxapi_default",
     default_base_url="https://www.dmxapi.cn",
-    extra_fields=(AUTH_SCHEME,),
+    extra_fields=(AUTH_SCHEME, PRICES),
     auth_field="auth_scheme",
 )
 
 
-class DMXAPIDialect(MiniMaxDialect):
+class DMXAPIDialect(ResellerPricing, MiniMaxDialect):
+    """Priced from its connection's extra ``prices`` (ResellerPricing): MiniMax's credits are not its prices."""
+
     spec: ClassVar[VendorSpec] = SPEC
     #: DMXAPI's documents cover the v1 Hailuo models only; MiniMax-H3 (v2) is MiniMax's own.
     apis: ClassVar[tuple[str, ...]] = ("v1",)
@@ -49,6 +52,3 @@ class DMXAPIDialect(MiniMaxDialect):
     def content_location(self, task_id: str | None, file_id: str | None) -> DownloadLocation | None:
         return None
 
-    def estimated_cost(self, model: str | None, resolution: str | None,
-                       duration: int | None) -> dict[str, Any] | None:
-        return None  # DMXAPI publishes no price list in its documents (MiniMax's credits are not its prices)

@@ -224,7 +224,7 @@ class MiniMaxV2Dialect(MiniMaxDialect):
             return MiniMaxDialect()
         return super().for_api(api, model)
 
-    def configure(self, extra: Any) -> None:
+    def configure(self, extra: Any, conn_id: str | None = None) -> None:
         self.region = REGION.parse(extra)
 
     def build_upload(self, upload: MediaUpload) -> HttpRequest:

@@ -29,6 +29,7 @@ from airflow_provider_hailuo.vendors.base import (
     map_status_word,
     optional_int,
 )
+from airflow_provider_hailuo.vendors.reseller_prices import PRICES, ResellerPricing
 from airflow_provider_hailuo.vendors.spec import AuthStyle, VendorSpec
 
 SPEC = VendorSpec(
@@ -40,10 +41,11 @@ SPEC = VendorSpec(
     default_conn_id="hailuo_modelverse_default",
     default_base_url="https://api.modelverse.cn",
     auth=AuthStyle.RAW,
+    extra_fields=(PRICES,),
 )
 
 
-class ModelverseDialect(VendorDialect):
+class ModelverseDialect(ResellerPricing, VendorDialect):
     spec: ClassVar[VendorSpec] = SPEC
     trace_headers: ClassVar[tuple[str, ...]] = ("Trace-Id", "X-Trace-Id", "X-Request-Id")
     supported_modes: ClassVar[frozenset[Mode]] = frozenset({Mode.TEXT, Mode.IMAGE, Mode.FIRST_LAST_FRAME})

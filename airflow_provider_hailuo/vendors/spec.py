@@ -81,6 +81,25 @@ class ExtraField:
 
 
 @dataclass(frozen=True)
+class JsonExtraField:
+    """A connection extra holding a JSON object (a reseller's ``prices``): a JSON editor in the form."""
+
+    name: str
+    label: str
+    description: str
+
+    def conn_field(self) -> dict[str, Any]:
+        return {"label": self.label, "schema": {"type": ["object", "null"]}, "description": self.description}
+
+    def form_widget(self) -> Any:
+        """A text area for older UIs; its JSON text is parsed where the field is read."""
+        from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget
+        from wtforms import TextAreaField
+
+        return TextAreaField(self.label, widget=BS3TextAreaFieldWidget(), description=self.description)
+
+
+@dataclass(frozen=True)
 class VendorSpec:
     """Everything the Airflow side needs to know about one vendor API's connection."""
 
@@ -93,7 +112,7 @@ class VendorSpec:
     hook_class_path: str
     default_conn_id: str
     default_base_url: str
-    extra_fields: tuple[ExtraField, ...] = ()
+    extra_fields: tuple[ExtraField | JsonExtraField, ...] = ()
     #: The extra field whose value picks the base URL, and value -> base URL.
     base_url_field: str | None = None
     base_urls: Mapping[str, str] = field(default_factory=dict)
@@ -104,7 +123,7 @@ class VendorSpec:
     doc_url: str = ""
 
     def extra_field(self, name: str) -> ExtraField:
-        return next(f for f in self.extra_fields if f.name == name)
+        return next(f for f in self.extra_fields if f.name == name and isinstance(f, ExtraField))
 
     def base_url(self, extra: Mapping[str, Any]) -> str:
         if self.base_url_field is None:

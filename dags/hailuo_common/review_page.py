@@ -35,7 +35,7 @@ def _size(value: Any) -> str:
 
 
 def _cost(value: Any) -> str:
-    """``{"amount", "unit"}`` as text; another change adds the estimate to the result dict."""
+    """``{"amount", "unit"}`` as text; a dash where the price is unknown (or nothing was billed yet)."""
     if isinstance(value, dict) and isinstance(value.get("amount"), (int, float)):
         return f"{value['amount']:g} {value.get('unit') or ''}".strip()
     return NO_VALUE
@@ -54,6 +54,7 @@ def _card(entry: dict[str, Any]) -> str:
         ("duration", f"{entry['duration']} s" if entry.get("duration") else NO_VALUE),
         ("size", _size(entry.get("size"))),
         ("estimated cost", _cost(entry.get("estimated_cost"))),
+        ("billed cost", _cost(entry.get("billed_cost"))),
         ("task", entry.get("video_task_id") or NO_VALUE),
     ]
     rows = "".join(f"<dt>{escape(label)}</dt><dd>{escape(str(value))}</dd>" for label, value in facts)
@@ -68,6 +69,18 @@ def _card(entry: dict[str, Any]) -> str:
     )
 
 
+def _totals(manifest: dict[str, Any]) -> str:
+    """`` · estimated 3 credits · billed 0.65 USD`` from the manifest's totals (by unit), or nothing."""
+    totals = manifest.get("totals") or {}
+    parts = []
+    for key, label in (("estimated_cost", "estimated"), ("billed_cost", "billed")):
+        sums = totals.get(key) or {}
+        if sums:
+            amounts = ", ".join(_cost({"amount": amount, "unit": unit}) for unit, amount in sums.items())
+            parts.append(f"{label} {amounts}")
+    return "".join(f" · {escape(part)}" for part in parts)
+
+
 def review_page_html(manifest: dict[str, Any]) -> str:
     """The page for a manifest (its ``videos`` entries, in prompt order)."""
     videos = manifest.get("videos") or []
@@ -78,6 +91,7 @@ def review_page_html(manifest: dict[str, Any]) -> str:
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         f'<p class="meta">{len(videos)} video(s) · run {escape(str(manifest.get("run_id", "")))} · '
-        f'written {escape(str(manifest.get("written_at", "")))} · <a href="manifest.json">manifest.json</a></p>'
+        f'written {escape(str(manifest.get("written_at", "")))}{_totals(manifest)} · '
+        '<a href="manifest.json">manifest.json</a></p>'
         f'<section class="cards">\n{cards}\n</section></body></html>\n'
     )

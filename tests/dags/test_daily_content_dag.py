@@ -70,6 +70,7 @@ def test_daily_content_stores_a_verified_mp4_per_prompt(
         "prompts": PROMPTS,
         "hailuo_conn_id": vendor_conns["minimax"],
         "media_base": media.as_uri(),
+        "max_cost": 3,  # 1 + 2 credits: exactly the run's estimate, so it runs
     })
     assert run.state == "success"
 
@@ -109,11 +110,59 @@ def test_daily_content_stores_a_verified_mp4_per_prompt(
         assert entry["mode"] == sidecar["mode"] == "text" and entry["api"] == sidecar["api"] == "v1"
         assert entry["estimated_cost"] == sidecar["estimated_cost"] == {"amount": {6: 1.0, 10: 2.0}[duration],
                                                                          "unit": "credits"}
+        assert entry["billed_cost"] is None and sidecar["billed_cost"] is None  # v1 reports no usage
+    # The manifest's totals are the sums of its entries (by unit).
+    sums: dict[str, float] = {}
+    for entry in manifest["videos"]:
+        sums[entry["estimated_cost"]["unit"]] = sums.get(entry["estimated_cost"]["unit"], 0) + entry["estimated_cost"][
+            "amount"]
+    assert manifest["totals"] == {"estimated_cost": sums, "billed_cost": {}} and sums == {"credits": 3.0}
     assert not list((media / "daily" / day).glob(".*")), "no staging leftovers"
     page = (media / "daily" / day / "index.html").read_text(encoding="utf-8")
     for _, name, *_ in expected:  # relative links: the folder can be copied or served as it is
         assert f'src="{name}"' in page and f'src="{name}.jpg"' in page
     assert page.count('<article class="card"') == len(PROMPTS)
+    assert "estimated 3 credits" in page
+
+
+def test_a_daily_run_over_budget_is_refused_before_any_submit(
+    airflow_db: Path, emulator: Any, vendor_conns: dict[str, str], dags_module_env: None, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    dag = _load_dags().dags[DAG_ID]
+    run = dag.test(run_conf={"prompts": PROMPTS, "hailuo_conn_id": vendor_conns["minimax"],
+                             "media_base": (tmp_path / "media").as_uri(), "max_cost": 2.5})
+    assert run.state == "failed"
+    assert emulator.count("submit") == 0 and emulator.requests() == []  # not one request reached the vendor
+    out = capsys.readouterr().out
+    assert "HailuoBudgetExceededError" in out and "3 credits for 2 video(s) is over max_cost 2.5 credits" in out
+    assert "#2 harbour-at-dawn: 2 credits; #1 a-red-kite" in out  # the most expensive first
+    assert not (tmp_path / "media").exists()
+
+
+def test_the_manifest_totals_are_the_sums_of_its_entries(dags_module_env: None) -> None:
+    from hailuo_common.spend import cost_columns, manifest_totals
+
+    videos = [
+        {"api": "v1", "model": "MiniMax-Hailuo-02", "resolution": "768P", "usage": None,
+         "estimated_cost": {"amount": 2.0, "unit": "credits"}},
+        {"api": "v2", "model": "MiniMax-H3", "resolution": "2K", "usage": {"output_seconds": 6, "input_seconds": 0},
+         "estimated_cost": {"amount": 1.3, "unit": "USD"}},
+        {"api": "v2", "model": "MiniMax-H3", "resolution": "768P", "usage": {"output_seconds": 5},
+         "estimated_cost": {"amount": 0.4, "unit": "USD"}},
+        {"api": "v1", "model": "MiniMax-Hailuo-02", "usage": None, "estimated_cost": None},  # a reseller, unpriced
+    ]
+    entries = [cost_columns(video) for video in videos]
+    assert [entry["billed_cost"] for entry in entries] == [
+        None, {"amount": 0.78, "unit": "USD"}, {"amount": 0.4, "unit": "USD"}, None]
+    totals = manifest_totals(entries)
+    for key in ("estimated_cost", "billed_cost"):
+        sums: dict[str, float] = {}
+        for entry in entries:
+            if entry[key]:
+                sums[entry[key]["unit"]] = sums.get(entry[key]["unit"], 0.0) + entry[key]["amount"]
+        assert totals[key] == pytest.approx(sums) and set(totals[key]) == set(sums)
+    assert totals == {"estimated_cost": {"credits": 2.0, "USD": 1.7}, "billed_cost": {"USD": 1.18}}
 
 
 def test_review_page_escapes_what_users_wrote_and_shows_dashes_for_the_unknown(dags_module_env: None) -> None:
@@ -177,6 +226,9 @@ def test_prompts_come_from_param_then_variable_then_file(
 
     with pytest.raises(ValueError, match="prompt #2 has no text"):
         _plan(dag, monkeypatch, {"prompts": ["fine", {"slug": "empty"}]})
+    with pytest.raises(ValueError, match="3 prompts in one run; the limit is 2 \\(param prompt_limit\\)"):
+        _plan(dag, monkeypatch, {"prompts": ["one", "two", "three"], "prompt_limit": 2})
+    assert len(_plan(dag, monkeypatch, {"prompts": ["p"] * 50})) == 50  # the default cap, 50, allows 50
 
 
 # -- the DAG scheduled on the stored videos ------------------------------------------------------

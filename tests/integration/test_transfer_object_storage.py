@@ -31,7 +31,7 @@ VENDORS = ("minimax", "dmxapi", "modelverse")
 SIZE = 2_500_000  # > 2 chunks of 1 MiB, so truncation and resumption happen mid-file
 SIDECAR_KEYS = {"vendor", "api", "model", "video_task_id", "file_id", "prompt", "mode", "duration", "resolution",
                 "ratio", "width", "height", "size", "sha256", "content_type", "uri", "created", "usage",
-                "estimated_cost"}
+                "estimated_cost", "billed_cost"}
 
 
 @pytest.fixture(autouse=True)

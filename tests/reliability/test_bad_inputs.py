@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_hailuo.exceptions import (
+    HailuoBudgetExceededError,
     HailuoConfigurationError,
     HailuoError,
     HailuoInvalidRequestError,
@@ -57,6 +58,10 @@ def gen(parameter: str, mentions: tuple[str, ...], error: type[HailuoError] = Ha
 
 
 CONF = HailuoConfigurationError
+#: A reseller connection's price table (extra ``prices``, README "Spend"), and a broken one.
+PRICED = {"prices": {"unit": "CNY", "per_video": {"MiniMax-Hailuo-02": {"768P": {"6": 1.5, "10": 3}}}}}
+BAD_PRICES = {"prices": {"unit": "CNY", "per_video": {"MiniMax-Hailuo-02": {"768P": {"6": "1,5"}}}}}
+BAD_PRICE_KEY = "prices.per_video.MiniMax-Hailuo-02.768P.6"
 
 GENERATE: dict[str, Case] = {
     # -- model / mode / duration / resolution -------------------------------------------------
@@ -189,6 +194,22 @@ GENERATE: dict[str, Case] = {
     "conn_ftp_host": gen("host", ("connection 'hailuo_ftp_host'", "host 'ftp://"), CONF,
                          hailuo_conn_id="hailuo_ftp_host")(),
     "poll_interval_word": gen("poll_interval", ("poll_interval", "'soon'"), poll_interval="soon")(),
+    # -- spend (CONTRACT "Spend"): over max_cost, or a limit that cannot be checked ------------------------
+    "max_cost_under_the_credits": gen("max_cost", ("estimated cost 1 credits", "max_cost 0.5 credits",
+                                                   "nothing was sent"), HailuoBudgetExceededError, max_cost=0.5)(),
+    "max_cost_under_h3_cny": gen("max_cost", ("estimated cost 5 CNY", "max_cost 4.99 CNY"), HailuoBudgetExceededError,
+                                 model="MiniMax-H3", duration=10, max_cost=4.99)(),
+    "max_cost_under_a_resellers_table": gen("max_cost", ("estimated cost 3 CNY", "max_cost 2.5 CNY", "via dmxapi"),
+                                            HailuoBudgetExceededError, model="MiniMax-Hailuo-02", duration=10,
+                                            max_cost=2.5, hailuo_conn_id="hailuo_dmx_priced")(),
+    "max_cost_without_a_price": gen("max_cost", ("max_cost=10", "price", "unknown", "extra prices"),
+                                    max_cost=10)(lambda env: {"hailuo_conn_id": env.conns["dmxapi"]}),
+    "max_cost_negative": gen("max_cost", ("max_cost", "-1", ">= 0"), max_cost=-1)(),
+    "max_cost_word": gen("max_cost", ("max_cost", "'cheap'"), max_cost="cheap")(),
+    "max_cost_bool": gen("max_cost", ("max_cost", "True"), max_cost=True)(),
+    "reseller_price_not_a_number": gen(BAD_PRICE_KEY, ("connection 'hailuo_dmx_bad_prices'", BAD_PRICE_KEY, "'1,5'",
+                                                       "a number >= 0"), CONF, hailuo_conn_id="hailuo_dmx_bad_prices",
+                                       model="MiniMax-Hailuo-02")(),
     "timeout_negative": gen("timeout", ("timeout", "-5"), timeout=-5)(),
 }
 
@@ -298,6 +319,8 @@ def env(emulator: Any, vendor_conns: dict[str, str], images: SimpleNamespace, mo
         "hailuo_plain_remote": ("hailuo_minimax", REMOTE_PLAIN_HTTP, EMULATOR_API_KEY, None),
         "hailuo_bad_region": ("hailuo_minimax", "", EMULATOR_API_KEY, {"region": "mars"}),
         "hailuo_ftp_host": ("hailuo_minimax", "ftp://127.0.0.1/minimax", EMULATOR_API_KEY, None),
+        "hailuo_dmx_priced": ("hailuo_dmxapi", emulator.base_url("dmxapi"), EMULATOR_API_KEY, PRICED),
+        "hailuo_dmx_bad_prices": ("hailuo_dmxapi", emulator.base_url("dmxapi"), EMULATOR_API_KEY, BAD_PRICES),
     }
     for conn_id, (conn_type, host, password, extra) in special.items():
         name, value = conn_env(conn_id, conn_type, host, password=password, extra=extra)

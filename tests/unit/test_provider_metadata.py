@@ -16,6 +16,7 @@ from airflow_provider_hailuo.get_provider_info import get_provider_info
 from airflow_provider_hailuo.hooks.dmxapi import DMXAPIHook
 from airflow_provider_hailuo.hooks.minimax import MiniMaxHook
 from airflow_provider_hailuo.hooks.modelverse import ModelverseHook
+from airflow_provider_hailuo.vendors.reseller_prices import PRICES
 
 HOOKS = (MiniMaxHook, DMXAPIHook, ModelverseHook)
 SNAPSHOT: dict[str, Any] = {'provider_info': {'package-name': 'airflow-provider-hailuo',
@@ -120,6 +121,14 @@ def test_provider_info_is_the_published_one() -> None:
     info = get_provider_info()
     # Added since the snapshot (issue 17): the transfer's "Stored video" link. Nothing else may change.
     assert info.pop("extra-links") == ["airflow_provider_hailuo.transfers.links.StoredVideoLink"]
+    # Added since (issue 18): the resellers' price table, a JSON object field, on DMXAPI and Modelverse.
+    prices = {"hailuo_dmxapi": None, "hailuo_modelverse": None}
+    for entry in info["connection-types"]:
+        if entry["connection-type"] in prices:
+            prices[entry["connection-type"]] = entry["conn-fields"].pop("prices")
+    assert prices["hailuo_dmxapi"] == prices["hailuo_modelverse"]
+    assert prices["hailuo_dmxapi"]["schema"] == {"type": ["object", "null"]}
+    assert '"per_video"' in prices["hailuo_dmxapi"]["description"]
     assert info == SNAPSHOT["provider_info"]
 
 
@@ -135,13 +144,16 @@ def test_form_widgets_offer_the_extra_choices(monkeypatch: pytest.MonkeyPatch) -
     fieldwidgets.Select2Widget = lambda: "select2"  # type: ignore[attr-defined]
     wtforms = types.ModuleType("wtforms")
     wtforms.SelectField = lambda label, **kwargs: (label, kwargs)  # type: ignore[attr-defined]
+    wtforms.TextAreaField = lambda label, **kwargs: (label, kwargs)  # type: ignore[attr-defined]
+    fieldwidgets.BS3TextAreaFieldWidget = lambda: "textarea"  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "flask_appbuilder", types.ModuleType("flask_appbuilder"))
     monkeypatch.setitem(sys.modules, "flask_appbuilder.fieldwidgets", fieldwidgets)
     monkeypatch.setitem(sys.modules, "wtforms", wtforms)
     assert MiniMaxHook.get_connection_form_widgets() == {"region": ("Region", {
         "choices": [("china", "china (api.minimaxi.com)"), ("global", "global (api.minimax.io)")],
         "widget": "select2", "default": "china"})}
+    prices = ("Prices (JSON)", {"widget": "textarea", "description": PRICES.description})
     assert DMXAPIHook.get_connection_form_widgets() == {"auth_scheme": ("Auth scheme", {
         "choices": [("raw", "raw (Authorization: <key>)"), ("bearer", "bearer (Authorization: Bearer <key>)")],
-        "widget": "select2", "default": "raw"})}
-    assert ModelverseHook.get_connection_form_widgets() == {}
+        "widget": "select2", "default": "raw"}), "prices": prices}
+    assert ModelverseHook.get_connection_form_widgets() == {"prices": prices}

@@ -116,7 +116,7 @@ def test_sidecar_from_a_video_result() -> None:
         "file_id": "205258526306433", "prompt": "A lighthouse [推进]", "mode": None, "duration": 6,
         "resolution": "768P", "width": 1366, "height": 768, "size": 1234, "sha256": "ab" * 32,
         "content_type": "video/mp4", "uri": "s3://m/v.mp4", "created": "2026-01-02T03:04:05+00:00",
-        "api": None, "ratio": None, "usage": None, "estimated_cost": None,
+        "api": None, "ratio": None, "usage": None, "estimated_cost": None, "billed_cost": None,
     }
     text = sidecar_bytes(sidecar).decode()
     assert json.loads(text) == sidecar
@@ -132,6 +132,19 @@ def test_sidecar_carries_mode_api_ratio_usage_and_cost_from_the_video_result() -
     assert (sidecar["mode"], sidecar["api"], sidecar["ratio"]) == ("first_last_frame", "v1", None)
     assert sidecar["usage"] == {"output_seconds": 6}
     assert sidecar["estimated_cost"] == {"amount": 1.0, "unit": "credits"}
+    assert sidecar["billed_cost"] is None  # v1 reports no usage: nothing billed is known
+
+
+def test_sidecar_puts_the_billed_cost_from_v2_usage_beside_the_estimate() -> None:
+    video = {"vendor": "minimax", "video_task_id": "8", "api": "v2", "model": "MiniMax-H3", "resolution": "2K",
+             "duration": 10, "usage": {"total_seconds": 6, "input_seconds": 0, "output_seconds": 6},
+             "estimated_cost": {"amount": 1.3, "unit": "USD"}}  # 10 s asked, 6 s billed
+    sidecar = build_sidecar(video, vendor="minimax", video_task_id="8", uri="file:///v.mp4", size=10, sha256="0" * 64)
+    assert sidecar["estimated_cost"] == {"amount": 1.3, "unit": "USD"}
+    assert sidecar["billed_cost"] == {"amount": 0.78, "unit": "USD"}
+    china = build_sidecar({**video, "estimated_cost": {"amount": 8.0, "unit": "CNY"}}, vendor="minimax",
+                          video_task_id="8", uri="file:///v.mp4", size=10, sha256="0" * 64)
+    assert china["billed_cost"] == {"amount": 4.8, "unit": "CNY"}  # the estimate's currency
 
 
 def test_sidecar_minimal_and_mode() -> None:
