@@ -184,12 +184,11 @@ class HailuoHook(BaseHook):
             raise
 
     async def aget_settings(self) -> ClientSettings:
-        """Read the connection without blocking the event loop (for triggers); called before every
-        poll, so the read is shared with any in flight, and an unchanged connection reuses the
-        settings (and the masking) of the last read."""
+        """Read the connection without blocking the loop (triggers: before every poll, the read shared
+        with any in flight); an unchanged connection reuses the last settings and masking."""
         from airflow.providers.common.compat.connection import get_async_extra_dejson
 
-        from airflow_provider_hailuo.hooks.connection_reads import read_connection
+        from airflow_provider_hailuo.hooks.connection_reads import fingerprint, read_connection
 
         conn = self.__dict__.pop("_prefetched_connection", None)
         try:
@@ -201,15 +200,12 @@ class HailuoHook(BaseHook):
         cached = self.__dict__.get("_async_settings")
         if cached is not None and cached[0] is conn:  # the same read's answer (polls that shared one)
             return cached[2]  # type: ignore[no-any-return]
-        fingerprint = _fingerprint(conn)
-        if cached is not None and cached[1] == fingerprint:
-            self.__dict__["_async_settings"] = (conn, fingerprint, cached[2])
-            return cached[2]  # type: ignore[no-any-return]
-        extra = await get_async_extra_dejson(conn)
-        settings = self._settings_from(conn, extra)
-        await _amask(conn.password)
-        self.__dict__["_async_settings"] = (conn, fingerprint, settings)
-        return settings
+        digest = fingerprint(conn)
+        if cached is None or cached[1] != digest:  # new or changed: derive (and mask) again
+            cached = (conn, digest, self._settings_from(conn, await get_async_extra_dejson(conn)))
+            await _amask(conn.password)
+        self.__dict__["_async_settings"] = (conn, digest, cached[2])
+        return cached[2]  # type: ignore[no-any-return]
 
     # -- transports --------------------------------------------------------------------------
     @cached_property
@@ -380,15 +376,6 @@ def hook_class_for(dialect: type[VendorDialect]) -> type[HailuoHook]:
         _GENERIC_HOOKS[dialect] = type(f"{dialect.__name__}Hook", (HailuoHook,), {"dialect_class": dialect,
                                                                                    "__module__": __name__})
     return _GENERIC_HOOKS[dialect]
-
-
-def _fingerprint(conn: Any) -> str:
-    """A digest of everything the settings are made of: equal digests, equal settings."""
-    import hashlib
-
-    fields = (getattr(conn, "conn_type", None), conn.host, conn.port, conn.schema, conn.login, conn.password,
-              getattr(conn, "extra", None))
-    return hashlib.sha256(repr(fields).encode()).hexdigest()
 
 
 def _mask(secret: str | None) -> None:

@@ -12,6 +12,7 @@ read old; nothing is kept once it has been handed out, so the next poll reads ag
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import weakref
 from typing import Any
@@ -46,6 +47,13 @@ def _forget(reads: _Reads, key: tuple[str, Any], future: asyncio.Future[Any]) ->
         del reads[key]
     if not future.cancelled():
         future.exception()  # retrieved here, so a read nobody waits for any more logs no warning
+
+
+def fingerprint(conn: Any) -> str:
+    """A digest of everything a hook's settings are made of: equal digests, equal settings."""
+    fields = (getattr(conn, "conn_type", None), conn.host, conn.port, conn.schema, conn.login, conn.password,
+              getattr(conn, "extra", None))
+    return hashlib.sha256(repr(fields).encode()).hexdigest()
 
 
 async def read_connection(conn_id: str, hook: Any = None) -> Any:
