@@ -9,6 +9,7 @@ HttpRequests to the transports.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -239,10 +240,8 @@ class HailuoHook(BaseHook):
         """
         request = self.upload_pending(request)
         http_request = self.dialect.build_submit(request)
-        if between_attempts is None:
-            video_task_id = self.transport.execute(http_request, self.dialect.parse_submit)
-        else:
-            video_task_id = self.transport.execute(http_request, self.dialect.parse_submit, sleep=between_attempts)
+        video_task_id = self.transport.execute(http_request, self.dialect.parse_submit,
+                                               sleep=between_attempts or time.sleep)
         metrics.submitted(self.vendor, self.api, getattr(request, "model", None))
         return video_task_id
 
