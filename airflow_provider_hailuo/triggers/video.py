@@ -99,6 +99,15 @@ class HailuoVideoTrigger(BaseTrigger):
             },
         )
 
+    @property
+    def wait_log(self) -> Any:
+        """The logger of the wait's status lines: the class's one logger, not one built per trigger.
+
+        The triggerer routes a line to its trigger's log by the context it binds around each
+        trigger's run, not by the logger object; a logger per trigger cost thousands of waiting
+        triggers a handful of objects each (and a bind per line)."""
+        return type(self).logger()
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         event = await self._wait()
         yield TriggerEvent(event.to_dict())
@@ -107,7 +116,7 @@ class HailuoVideoTrigger(BaseTrigger):
         """Everything up to the one event; the session is given back before the event is sent."""
         decisions = WaitDecisions(
             video_task_id=self.video_task_id, vendor=None, deadline=self.deadline,
-            poll_interval=self.poll_interval, max_transient_errors=self.max_transient_errors, log=self.log,
+            poll_interval=self.poll_interval, max_transient_errors=self.max_transient_errors, log=self.wait_log,
         )
         try:
             # Sleep first, spread by jitter like every later gap: triggers created together (mapped
@@ -115,7 +124,9 @@ class HailuoVideoTrigger(BaseTrigger):
             # connection, open a session and poll in the same instant, and no session is held while
             # no clip can be ready yet (measured in benchmarks/triggerer_scale.py: event-loop lag).
             first_delay = decisions.first_delay(self.initial_delay * (1.0 + random_jitter()), time.time())
-            self.log.info(
+            # DEBUG: the deferring task has already logged this at INFO, and a thousand triggers
+            # adopted together would otherwise write a thousand lines in the same second.
+            decisions.log.debug(
                 "Waiting for video task %s (connection %s): first query in %.3g s, then every %.3g s or more",
                 self.video_task_id, self.hailuo_conn_id, first_delay, self.poll_interval,
             )

@@ -11,7 +11,7 @@ from tests.unit.test_video_trigger import events_of, fake_hook, make_trigger, st
 
 async def test_the_trigger_logs_each_status_change_once(fake_hook: Any, mocker: Any) -> None:  # noqa: F811
     log = mocker.MagicMock()
-    mocker.patch.object(HailuoVideoTrigger, "log", new=log)  # the trigger's structlog logger, observed
+    mocker.patch.object(HailuoVideoTrigger, "wait_log", new=log)  # the wait's (class) logger, observed
     script = [status(TaskState.QUEUED)] * 3 + [status(TaskState.RUNNING)] * 4 + [status(TaskState.SUCCEEDED)]
     hook = fake_hook(script)
     events = await events_of(make_trigger())
