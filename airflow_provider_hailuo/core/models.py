@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -71,8 +72,12 @@ class TaskStatus:
     expanded_prompt: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # Field by field rather than dataclasses.asdict, which deep-copies every value: one event per
+        # trigger, a thousand in the same seconds. Only ``usage`` is a container, and it is copied.
+        data = {name: getattr(self, name) for name in _STATUS_FIELDS}
         data["state"] = self.state.value
+        if self.usage is not None:
+            data["usage"] = copy.deepcopy(self.usage)
         return data
 
     @classmethod
@@ -80,6 +85,9 @@ class TaskStatus:
         values = dict(data)
         values["state"] = TaskState(values["state"])
         return cls(**values)
+
+
+_STATUS_FIELDS = tuple(one.name for one in fields(TaskStatus))
 
 
 @dataclass(frozen=True)

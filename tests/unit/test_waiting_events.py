@@ -41,6 +41,19 @@ def test_events_are_frozen_and_survive_json() -> None:
     assert again.outcome() == done
 
 
+def test_a_status_dict_is_what_asdict_gave_and_shares_no_container() -> None:
+    # TaskStatus.to_dict copies field by field (asdict deep-copies everything, a cost on every event);
+    # the dict must stay what asdict made, and the one container, usage, must still be a copy.
+    usage = {"tokens": {"video": 12}, "seconds": 10}
+    status = TaskStatus(vendor="minimax", task_id="vt-1", state=TaskState.SUCCEEDED, raw_status="Success",
+                        file_id="f-1", api="v2", usage=usage)
+    data = status.to_dict()
+    assert data == {**dataclasses.asdict(status), "state": "succeeded"}
+    data["usage"]["tokens"]["video"] = 0
+    assert usage == {"tokens": {"video": 12}, "seconds": 10}
+    assert TaskStatus.from_dict(data).file_id == "f-1"
+
+
 def test_an_invalid_request_crosses_with_its_parameter_and_value() -> None:
     original = HailuoConfigurationError("connection 'c' has host 'ftp://x'; expected a base URL",
                                         parameter="host", value="ftp://x")
