@@ -8,6 +8,7 @@ class name), ``state`` and ``unit``: never a key, a URL, a prompt or a task id. 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ NAMES = (SUBMITS, STATUS_QUERIES, RATE_LIMITED, RETRIES, API_ERRORS, RECONNECTS,
          VIDEO_SECONDS, COST)
 
 
+@functools.cache  # looked up once: a triggerer counts a status query for every poll
 def _stats() -> Any:
     """Airflow's Stats (task SDK location first, as the official providers import it)."""
     from airflow.providers.common.compat.sdk import Stats

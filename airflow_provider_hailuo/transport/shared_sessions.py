@@ -50,9 +50,13 @@ class _Entry:
 
 
 def new_session(connect_timeout: float, read_timeout: float) -> aiohttp.ClientSession:
-    """The session every async client of this package uses (timeouts from the policy, our User-Agent)."""
-    timeout = aiohttp.ClientTimeout(sock_connect=connect_timeout, sock_read=read_timeout,
-                                    total=connect_timeout + read_timeout)
+    """The session every async client of this package uses (timeouts from the policy, our User-Agent).
+
+    No ``sock_read``: its timer is re-armed at every piece of data received, a cost on every poll of
+    every trigger, and an answer here is one small JSON body, which ``total`` (connect + read)
+    bounds as well.
+    """
+    timeout = aiohttp.ClientTimeout(sock_connect=connect_timeout, total=connect_timeout + read_timeout)
     return aiohttp.ClientSession(timeout=timeout, headers={"User-Agent": USER_AGENT})
 
 
