@@ -1,12 +1,18 @@
-"""Connection reads in the triggerer, one in flight per (event loop, connection).
+"""Connection reads in the triggerer, gathered per (event loop, connection).
 
 Every poll re-reads its connection so that a rotated key is used at the next poll. A read is not
 cheap: in the real triggerer a round trip to its supervisor plus secret masking, and even an
 ``AIRFLOW_CONN_*`` read costs ~300 us of CPU (two thread hops and the secrets-backend set-up in
 Airflow), about what a whole poll costs. Hundreds of triggers of one connection poll within the
-same moments, so a read is gathered for ``GATHER_SECONDS`` and then sent, and every poll that asks
-for that connection until its answer arrives shares it. An answer is at most one gather and one
-read old; nothing is kept once it has been handed out, so the next poll reads again.
+same moments, so a read waits ``GATHER_SECONDS`` for the other polls asking for that connection and
+is then sent once for all of them. A poll never joins a read already sent: every answer comes from
+a read that started after the poll asked. Nothing is kept once the answer is handed out.
+
+Each poll waits on a plain future of its own (cancelling it leaves the read to the others), not on
+a chain of coroutines and ``asyncio.shield`` closures: what a waiting poll holds lives for the whole
+gathering, long enough for the garbage collector to promote it to its oldest generation, and at
+3,000 triggers those promotions were what made full collections frequent
+(``benchmarks/triggerer_scale.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +23,19 @@ import threading
 import weakref
 from typing import Any
 
-_Reads = dict[tuple[str, Any], "asyncio.Future[Any]"]
-_IN_FLIGHT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Reads] = weakref.WeakKeyDictionary()
+
+class _Read:
+    """One read being gathered: the futures of the polls waiting for it."""
+
+    __slots__ = ("task", "waiters")
+
+    def __init__(self) -> None:
+        self.waiters: list[asyncio.Future[Any]] = []
+        self.task: asyncio.Task[None] | None = None
+
+
+_Reads = dict[tuple[str, Any], _Read]
+_GATHERING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Reads] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 #: How long a read waits for other polls of the same connection before it is sent. Polls are many
 #: seconds apart, so 50 ms more before one is invisible; at 250 polls/s (1,000 triggers of
@@ -29,24 +46,34 @@ GATHER_SECONDS = 0.05
 def _reads() -> _Reads:
     loop = asyncio.get_running_loop()
     with _LOCK:
-        reads = _IN_FLIGHT.get(loop)
+        reads = _GATHERING.get(loop)
         if reads is None:
-            reads = _IN_FLIGHT[loop] = {}
+            reads = _GATHERING[loop] = {}
         return reads
 
 
-async def _read(conn_id: str, hook: Any) -> Any:
+async def _read(conn_id: str, hook: Any, reads: _Reads, key: tuple[str, Any], read: _Read) -> None:
     from airflow.providers.common.compat.connection import get_async_connection
 
-    await asyncio.sleep(GATHER_SECONDS)
-    return await get_async_connection(conn_id, hook=hook)
-
-
-def _forget(reads: _Reads, key: tuple[str, Any], future: asyncio.Future[Any]) -> None:
-    if reads.get(key) is future:
-        del reads[key]
-    if not future.cancelled():
-        future.exception()  # retrieved here, so a read nobody waits for any more logs no warning
+    try:
+        await asyncio.sleep(GATHER_SECONDS)
+    finally:
+        if reads.get(key) is read:  # sent (or cancelled): later polls gather a read of their own
+            del reads[key]
+    try:
+        conn = await get_async_connection(conn_id, hook=hook)
+    except asyncio.CancelledError:
+        for waiter in read.waiters:
+            waiter.cancel()
+        raise
+    except Exception as exc:  # every waiter gets the read's error; none is kept
+        for waiter in read.waiters:
+            if not waiter.done():
+                waiter.set_exception(exc)
+        return
+    for waiter in read.waiters:
+        if not waiter.done():  # a cancelled poll
+            waiter.set_result(conn)
 
 
 def fingerprint(conn: Any) -> str:
@@ -56,18 +83,20 @@ def fingerprint(conn: Any) -> str:
     return hashlib.sha256(repr(fields).encode()).hexdigest()
 
 
-async def read_connection(conn_id: str, hook: Any = None) -> Any:
-    """``get_async_connection(conn_id, hook=hook)``, shared with any identical read gathering or in flight.
+def read_connection(conn_id: str, hook: Any = None) -> asyncio.Future[Any]:
+    """A future of ``get_async_connection(conn_id, hook=hook)``, shared with the polls gathering for it.
 
-    The read runs in its own task: a cancelled trigger leaves it running for the others (shield).
+    Await it in the running loop. The read runs in a task of its own: cancelling one caller's future
+    leaves it running for the others.
     """
     reads = _reads()
     # Reads through the same ``aget_connection`` are the same read, whichever hook class asks.
     method = getattr(hook, "aget_connection", None)
     key = (conn_id, getattr(method, "__func__", method))
-    future = reads.get(key)
-    if future is None:
-        future = asyncio.ensure_future(_read(conn_id, hook))
-        reads[key] = future
-        future.add_done_callback(lambda done: _forget(reads, key, done))
-    return await asyncio.shield(future)
+    read = reads.get(key)
+    if read is None:
+        read = reads[key] = _Read()
+        read.task = asyncio.ensure_future(_read(conn_id, hook, reads, key, read))
+    waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    read.waiters.append(waiter)
+    return waiter
