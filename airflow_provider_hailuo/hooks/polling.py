@@ -110,7 +110,7 @@ class PollingClient:
             session = self._transport.session
         self._settings = settings
         self._transport = AsyncTransport(settings.base_url, settings.headers, vendor=self.hook.vendor,
-                                         policy=policy, session=session)
+                                         policy=policy, session=session, slots=SHARED_SESSIONS.slots(key))
         return self._transport
 
     async def close(self) -> None:

@@ -34,9 +34,13 @@ class AsyncTransport(api.BoundClient):
     """``async with AsyncTransport(...) as transport: await transport.execute(request, parse)``."""
 
     def __init__(self, base_url: str, headers: Mapping[str, str], *, vendor: str,
-                 policy: RetryPolicy = DEFAULT_POLICY, session: aiohttp.ClientSession | None = None) -> None:
+                 policy: RetryPolicy = DEFAULT_POLICY, session: aiohttp.ClientSession | None = None,
+                 slots: asyncio.Semaphore | None = None) -> None:
         super().__init__(base_url, headers, vendor=vendor, policy=policy)
         self._session = session
+        #: Bounds this session's requests in flight (a shared session: its pool's size), taken before
+        #: a request is built, so the polls waiting for a connection hold nothing but their place.
+        self._slots = slots
         self._owns_session = session is None
 
     async def __aenter__(self) -> AsyncTransport:
@@ -60,6 +64,12 @@ class AsyncTransport(api.BoundClient):
         return self._session
 
     async def send(self, request: HttpRequest) -> HttpResponse:
+        if self._slots is None:
+            return await self._send(request)
+        async with self._slots:
+            return await self._send(request)
+
+    async def _send(self, request: HttpRequest) -> HttpResponse:
         call = self.prepare(request)
         try:
             body_args: dict[str, Any] = {"json": request.json}

@@ -42,10 +42,15 @@ class SessionKey:
 
 
 class _Entry:
-    __slots__ = ("session", "users")
+    __slots__ = ("session", "slots", "users")
 
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self.session = session
+        # One slot per connection the pool may open: a poll takes one before it builds its request,
+        # so polls beyond the pool wait as one future each instead of as a queued aiohttp request
+        # (request, URL, headers, timers, closures: ~50 objects) that the garbage collector walks.
+        self.slots = asyncio.Semaphore(session.connector.limit if session.connector and session.connector.limit
+                                       else 100)
         self.users = 0
 
 
@@ -84,6 +89,10 @@ class SharedSessions:
             entry = entries[key] = _Entry(new_session(key.connect_timeout, key.read_timeout))
         entry.users += 1
         return entry.session
+
+    def slots(self, key: SessionKey) -> asyncio.Semaphore:
+        """The semaphore bounding ``key``'s requests in flight to its pool's size (acquire first)."""
+        return self._entries()[key].slots
 
     async def release(self, key: SessionKey) -> None:
         """One user fewer; the last one closes the session. Safe in a cancelled task: aiohttp closes

@@ -158,3 +158,64 @@ def test_the_loop_s_triggers_share_one_hook_per_connection_and_a_failed_one_is_n
     assert made == ["c1", "c2", "c2"]
     other_loop = asyncio.run(polling.polling_hook("c1", "v1"))  # another loop makes its own
     assert other_loop is not first_loop[0] and made[-1] == "c1"
+
+
+def test_a_shared_session_has_one_slot_per_pooled_connection() -> None:
+    async def scenario() -> tuple[int, int | None]:
+        session = SHARED_SESSIONS.acquire(KEY)
+        try:
+            assert session.connector is not None
+            return SHARED_SESSIONS.slots(KEY)._value, session.connector.limit
+        finally:
+            await SHARED_SESSIONS.release(KEY)
+
+    slots, limit = asyncio.run(scenario())
+    assert slots == limit == 100
+
+
+def test_polls_beyond_the_slots_wait_before_building_a_request_and_cancelled_ones_give_theirs_back() -> None:
+    """Over real HTTP: twelve polls through three slots never have more than three requests at the
+    server, and a poll cancelled while it waits for a slot (or while it holds one) leaves none taken."""
+    from aiohttp import web
+
+    from airflow_provider_hailuo.transport.aio import AsyncTransport
+    from airflow_provider_hailuo.vendors.base import HttpRequest
+
+    async def scenario() -> tuple[int, list[int], int]:
+        at_server = [0, 0]  # now, most at once
+
+        async def slow(request: web.Request) -> web.Response:
+            at_server[0] += 1
+            at_server[1] = max(at_server[1], at_server[0])
+            try:
+                await asyncio.sleep(0.05)
+                return web.json_response({"ok": True})
+            finally:
+                at_server[0] -= 1
+
+        app = web.Application()
+        app.router.add_get("/status", slow)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        slots = asyncio.Semaphore(3)
+        request = HttpRequest("GET", "/status", "status")
+        try:
+            async with AsyncTransport(f"http://127.0.0.1:{port}", {}, vendor="minimax", slots=slots) as transport:
+                statuses = [answer.status for answer in
+                            await asyncio.gather(*(transport.send(request) for _ in range(12)))]
+                polls = [asyncio.ensure_future(transport.send(request)) for _ in range(6)]
+                await asyncio.sleep(0.01)  # three hold a slot, three wait for one
+                for poll in polls:
+                    poll.cancel()
+                await asyncio.gather(*polls, return_exceptions=True)
+        finally:
+            await runner.cleanup()
+        return at_server[1], statuses, slots._value
+
+    most_at_once, statuses, free_after = asyncio.run(scenario())
+    assert statuses == [200] * 12
+    assert most_at_once == 3
+    assert free_after == 3
