@@ -16,7 +16,7 @@ Modes (same tasks, same poll schedule, same status URL):
                 ``json.loads`` of the answer, nothing else. The cheapest a poll can be.
 * ``provider``  ``HailuoVideoTrigger`` as shipped: the connection re-read before every poll with the
                 async-safe API (from ``AIRFLOW_CONN_*``; the real triggerer asks its supervisor), one
-                read in flight per connection, one hook and one aiohttp session per connection shared
+                read in flight per connection, one hook, one aiohttp session and one transport per connection shared
                 by the loop's triggers (polls beyond its pool wait for a slot before they build a
                 request), the shared retry policy, ``WaitDecisions``, INFO logs. The
                 reads reaching Airflow (``BaseHook.aget_connection``) and the sessions created are

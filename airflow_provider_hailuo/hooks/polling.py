@@ -21,6 +21,7 @@ from airflow_provider_hailuo.transport.shared_sessions import SHARED_SESSIONS, S
 
 if TYPE_CHECKING:
     from airflow_provider_hailuo.hooks.base import ClientSettings, HailuoHook
+    from airflow_provider_hailuo.transport.policy import RetryPolicy
 
 
 _Hooks = dict[tuple[str, str], "asyncio.Future[Any]"]
@@ -99,19 +100,29 @@ class PollingClient:
         if self._transport is not None and settings is self._settings:
             return self._transport
         policy = self.hook.retry_policy
-        key = SessionKey.of(self.hook.hailuo_conn_id, settings.base_url, settings.headers, policy)
+        key = self._session_key(settings, policy)
         if key != self._key:
-            session = SHARED_SESSIONS.acquire(key)
+            SHARED_SESSIONS.acquire(key)
             previous, self._key = self._key, key
             if previous is not None:
                 await SHARED_SESSIONS.release(previous)
-        else:
-            assert self._transport is not None
-            session = self._transport.session
         self._settings = settings
-        self._transport = AsyncTransport(settings.base_url, settings.headers, vendor=self.hook.vendor,
-                                         policy=policy, session=session, slots=SHARED_SESSIONS.slots(key))
+        hook = self.hook
+        # The transport holds no per-call state: one per session and settings, whoever polls through it.
+        self._transport = SHARED_SESSIONS.client(
+            key, (settings, policy, hook.vendor),
+            lambda session, slots: AsyncTransport(settings.base_url, settings.headers, vendor=hook.vendor,
+                                                  policy=policy, session=session, slots=slots))
         return self._transport
+
+    def _session_key(self, settings: ClientSettings, policy: RetryPolicy) -> SessionKey:
+        """The session key of these settings, derived once per settings object for the hook's triggers."""
+        cached = self.hook.__dict__.get("_polling_session_key")
+        if cached is not None and cached[0] is settings and cached[1] is policy:
+            return cached[2]  # type: ignore[no-any-return]
+        key = SessionKey.of(self.hook.hailuo_conn_id, settings.base_url, settings.headers, policy)
+        self.hook.__dict__["_polling_session_key"] = (settings, policy, key)
+        return key
 
     async def close(self) -> None:
         key, self._key, self._transport = self._key, None, None

@@ -15,13 +15,16 @@ import asyncio
 import hashlib
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import aiohttp
 
 from airflow_provider_hailuo.transport.call import USER_AGENT
 from airflow_provider_hailuo.transport.policy import RetryPolicy
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class SessionKey:
 
 
 class _Entry:
-    __slots__ = ("session", "slots", "users")
+    __slots__ = ("client", "session", "slots", "users")
 
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self.session = session
@@ -52,6 +55,8 @@ class _Entry:
         self.slots = asyncio.Semaphore(session.connector.limit if session.connector and session.connector.limit
                                        else 100)
         self.users = 0
+        #: The client built on this session for its users (``(what it was built for, client)``).
+        self.client: tuple[object, Any] | None = None
 
 
 def new_session(connect_timeout: float, read_timeout: float) -> aiohttp.ClientSession:
@@ -93,6 +98,15 @@ class SharedSessions:
     def slots(self, key: SessionKey) -> asyncio.Semaphore:
         """The semaphore bounding ``key``'s requests in flight to its pool's size (acquire first)."""
         return self._entries()[key].slots
+
+    def client(self, key: SessionKey, built_for: object,
+               build: Callable[[aiohttp.ClientSession, asyncio.Semaphore], T]) -> T:
+        """One client object on ``key``'s session for all its users, rebuilt when ``built_for``
+        changes (a stateless transport: thousands of triggers then hold one, not one each)."""
+        entry = self._entries()[key]
+        if entry.client is None or entry.client[0] != built_for:
+            entry.client = (built_for, build(entry.session, entry.slots))
+        return entry.client[1]  # type: ignore[no-any-return]
 
     async def release(self, key: SessionKey) -> None:
         """One user fewer; the last one closes the session. Safe in a cancelled task: aiohttp closes

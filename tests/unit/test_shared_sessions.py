@@ -219,3 +219,29 @@ def test_polls_beyond_the_slots_wait_before_building_a_request_and_cancelled_one
     assert statuses == [200] * 12
     assert most_at_once == 3
     assert free_after == 3
+
+
+@pytest.mark.filterwarnings("error::ResourceWarning")
+def test_the_users_of_a_session_share_one_client_rebuilt_when_what_it_is_for_changes() -> None:
+    async def scenario() -> None:
+        session = SHARED_SESSIONS.acquire(KEY)
+        SHARED_SESSIONS.acquire(KEY)
+        built: list[tuple[Any, Any]] = []
+
+        def build(on: Any, slots: asyncio.Semaphore) -> object:
+            built.append((on, slots))
+            return object()
+
+        first = SHARED_SESSIONS.client(KEY, ("settings-1",), build)
+        assert SHARED_SESSIONS.client(KEY, ("settings-1",), build) is first  # the second user: the same one
+        assert built == [(session, SHARED_SESSIONS.slots(KEY))]
+        changed = SHARED_SESSIONS.client(KEY, ("settings-2",), build)  # e.g. a new retry policy, same key
+        assert changed is not first and len(built) == 2
+        await SHARED_SESSIONS.release(KEY)
+        await SHARED_SESSIONS.release(KEY)
+        SHARED_SESSIONS.acquire(KEY)  # a new session after the last user left: a new client on it
+        again = SHARED_SESSIONS.client(KEY, ("settings-2",), build)
+        assert again is not changed and built[-1][0] is not session and not built[-1][0].closed
+        await SHARED_SESSIONS.release(KEY)
+
+    asyncio.run(scenario())
